@@ -1,0 +1,82 @@
+"""Bearer API-key authentication for the REST API (and the MCP endpoint).
+
+A key ``loop_<prefix>_<secret>`` is found by its prefix and checked by comparing SHA-256 hashes in
+constant time. The single upstream-style ``LOOP_API_KEY`` from the environment is accepted too.
+Every failure raises the same error, so the 401 body never says why.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from django.conf import settings
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from accounts.models import ApiKey
+from accounts.services import hash_key, parse_key, touch_api_key
+
+
+@dataclass(frozen=True)
+class Agent:
+    """Who is calling: the principal put on ``request.user`` for API-key requests."""
+
+    name: str
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    api_key_id: str | None = None
+    is_authenticated: bool = True
+    is_staff: bool = False
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes or ApiKey.Scope.ADMIN in self.scopes
+
+    @property
+    def actor(self) -> str:
+        return f"agent:{self.name}"
+
+
+ENV_KEY_AGENT_NAME = "env-key"
+
+
+@lru_cache(maxsize=8)
+def _env_key_hash(plaintext: str) -> str:
+    return hash_key(plaintext)
+
+
+def authenticate_key(plaintext: str) -> Agent | None:
+    """Return the Agent for a presented key, or None. Used by DRF and the MCP endpoint alike."""
+    presented = hash_key(plaintext)
+    env_key = settings.LOOP_API_KEY
+    if env_key and hmac.compare_digest(presented, _env_key_hash(env_key)):
+        return Agent(name=ENV_KEY_AGENT_NAME, scopes=frozenset(ApiKey.ALL_SCOPES))
+    parsed = parse_key(plaintext)
+    if parsed is None:
+        return None
+    api_key = ApiKey.objects.filter(prefix=parsed[0]).first()
+    if api_key is None or not hmac.compare_digest(presented, api_key.hashed_key):
+        return None
+    if not api_key.is_active:
+        return None
+    touch_api_key(api_key=api_key)
+    return Agent(name=api_key.name, scopes=frozenset(api_key.scopes), api_key_id=api_key.id)
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Agent, str] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or "\x00" in token or len(token) > 512:
+            raise exceptions.AuthenticationFailed()
+        agent = authenticate_key(token)
+        if agent is None:
+            raise exceptions.AuthenticationFailed()
+        return agent, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="loop"'

@@ -1,0 +1,1 @@
+"""Dispatch owns no tables: claim and lease state are columns of ``issues.Issue``."""

@@ -1,0 +1,1 @@
+"""Integrations own no tables: webhooks become ``signals_app.Signal`` rows."""

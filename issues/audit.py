@@ -1,0 +1,42 @@
+"""The audit trail: one IssueEvent row per change, written in the same transaction as the change.
+
+Actors are strings so history outlives keys and users: ``agent:<key name>``, ``user:<username>``,
+``system``.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from issues.models import Issue, IssueEvent
+
+SYSTEM = "system"
+
+
+def actor_for_user(user: Any) -> str:
+    """The actor string for a request's principal (an API-key Agent or a Django user)."""
+    if user is None:
+        return SYSTEM
+    actor = getattr(user, "actor", None)
+    if actor:
+        return actor
+    username = getattr(user, "get_username", lambda: "")()
+    return f"user:{username}" if username else SYSTEM
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def record_event(
+    issue: Issue, *, kind: str, actor: str, changes: dict[str, tuple[Any, Any]] | None = None, note: str = ""
+) -> IssueEvent:
+    return IssueEvent.objects.create(
+        issue=issue,
+        kind=kind,
+        actor=actor,
+        changes={field: [_plain(old), _plain(new)] for field, (old, new) in (changes or {}).items()},
+        note=note,
+    )
