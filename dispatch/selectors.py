@@ -1,0 +1,76 @@
+"""Dispatch reads: the eligible issues in exact dispatch order, with their score breakdowns.
+
+The queue is read through the same partial index the claim walks (``issue_dispatch_queue`` or its
+per-project twin), in the same order (``dispatch_rank, id``), so page 1 is exactly what the next
+claims would hand out and reading it costs the page, not the backlog.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from issues.models import Goal, Issue
+from issues.ranking import ScoreBreakdown, score_breakdown
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    issue: Issue
+    breakdown: ScoreBreakdown
+
+    @property
+    def score(self) -> int:
+        return self.breakdown.total
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    entries: list[QueueEntry]
+    total: int
+
+
+def eligible_issues(*, project_id: str | None = None) -> QuerySet[Issue]:
+    """Dispatchable issues, best first. The filter is the partial index predicate (the default
+    manager adds ``deleted_at IS NULL``) and the order is the index order."""
+    queryset = Issue.objects.filter(status=Issue.Status.TODO, is_blocked=False)
+    if project_id is not None:
+        queryset = queryset.filter(project_id=project_id)
+    return queryset.order_by("dispatch_rank", "id")
+
+
+def dispatch_queue(
+    *, project_id: str | None = None, limit: int = 50, offset: int = 0, now: datetime | None = None
+) -> QueuePage:
+    """One page of the queue in dispatch order, each issue with its score breakdown. Does not
+    claim. Three queries whatever the page size: the count, the page, the projects' active goals."""
+    now = now or timezone.now()
+    queryset = eligible_issues(project_id=project_id)
+    total = queryset.count()
+    issues = list(queryset[offset : offset + limit]) if offset < total else []
+    project_ids = {issue.project_id for issue in issues if issue.project_id}
+    with_goal = (
+        set(
+            Goal.objects.filter(project_id__in=project_ids, status=Goal.Status.ACTIVE).values_list(
+                "project_id", flat=True
+            )
+        )
+        if project_ids
+        else set()
+    )
+    entries = [
+        QueueEntry(
+            issue=issue,
+            breakdown=score_breakdown(
+                created_at=issue.created_at,
+                now=now,
+                priority=issue.priority,
+                issue_type=issue.type,
+                has_active_goal=issue.project_id in with_goal,
+            ),
+        )
+        for issue in issues
+    ]
+    return QueuePage(entries=entries, total=total)
