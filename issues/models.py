@@ -54,7 +54,7 @@ class Project(SoftDeleteModel):
         OFF_TRACK = "off_track"
 
     id = _id_field()
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=500)
     description = models.TextField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.BACKLOG)
     health = models.CharField(max_length=16, choices=Health, default=Health.ON_TRACK)
@@ -88,7 +88,7 @@ class Goal(SoftDeleteModel):
         ABANDONED = "abandoned"
 
     id = _id_field()
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=500)
     description = models.TextField(null=True, blank=True)
     metric = models.CharField(max_length=200, null=True, blank=True)
     target_value = models.FloatField(null=True, blank=True)
@@ -116,7 +116,7 @@ class Goal(SoftDeleteModel):
 class Label(SoftDeleteModel):
     id = _id_field()
     name = models.CharField(max_length=100)
-    color = models.CharField(max_length=32, default="#6b7280")
+    color = models.CharField(max_length=50, default="#6b7280")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(SoftDeleteModel.Meta):
