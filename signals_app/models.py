@@ -43,7 +43,16 @@ class Signal(models.Model):
                 name="signal_one_per_delivery",
             ),
         ]
-        indexes = [models.Index(fields=["source", "created_at"], name="signal_source_time")]
+        indexes = [
+            models.Index(fields=["source", "created_at"], name="signal_source_time"),
+            # Serves ingest's grouping lookup: the newest signal of a fingerprint names the issue
+            # that fingerprint last opened (open → group onto it; closed → regression).
+            models.Index(
+                fields=["fingerprint", "-created_at"],
+                condition=Q(fingerprint__isnull=False),
+                name="signal_fingerprint_latest",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.type} ({self.severity})"

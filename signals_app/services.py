@@ -1,0 +1,286 @@
+"""Ingest: the one way a signal enters Loop (POST /api/signals and every provider webhook).
+
+``ingest_signal`` stores the Signal row and, in the same transaction, either opens a ``signal``
+issue for it or — when an open issue already carries the signal's fingerprint — adds an
+occurrence to that issue. Two database rules make it safe under retries and bursts:
+
+* ``signal_one_per_delivery`` (unique source + delivery id): a provider's redelivery, however
+  many copies race, stores one Signal; the losers get the stored one back as a duplicate.
+* ``issue_one_open_per_fingerprint`` (partial unique on Issue): concurrent first occurrences of
+  one problem open one issue; the losers roll back and are grouped onto the winner's issue.
+
+A fingerprint seen again after its issue was closed is a regression: a new issue, related to the
+closed one.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, Q, Subquery, Value, When
+from django.utils import timezone
+
+from issues import services as issue_services
+from issues.audit import record_event
+from issues.models import Comment, Issue, IssueEvent, IssueRelation, Project
+from loop_project.errors import RuleViolation, ServiceUnavailable
+from signals_app.models import Signal
+
+logger = logging.getLogger(__name__)
+
+SEVERITY_PRIORITY: dict[str, int] = {
+    Signal.Severity.CRITICAL: Issue.Priority.URGENT,
+    Signal.Severity.HIGH: Issue.Priority.HIGH,
+    Signal.Severity.MEDIUM: Issue.Priority.MEDIUM,
+    Signal.Severity.LOW: Issue.Priority.LOW,
+}
+# Statuses a signal's issue may be born with (settings.LOOP_SIGNAL_INITIAL_STATUS).
+INITIAL_STATUSES = (Issue.Status.TRIAGE, Issue.Status.BACKLOG, Issue.Status.TODO)
+MAX_TITLE_LENGTH = 500  # Issue.title
+OCCURRENCE_AUTHOR = "loop"
+# A lost race is retried this often; each retry sees the winner's committed rows, so the second
+# attempt normally settles it.
+RACE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    signal: Signal
+    issue: Issue
+    created: bool  # a new issue was opened for this signal
+    grouped: bool  # the signal was added as an occurrence to an open issue
+    duplicate: bool  # this delivery was stored before; ``signal`` is the stored one
+    regression_of: Issue | None = None  # the closed issue this new one reopens the problem of
+
+
+def initial_status() -> str:
+    status = settings.LOOP_SIGNAL_INITIAL_STATUS
+    if status not in INITIAL_STATUSES:
+        # Also a system check (signals_app.checks); refuse rather than store a bad status.
+        raise ServiceUnavailable(
+            f"LOOP_SIGNAL_INITIAL_STATUS is {status!r}; set it to one of "
+            f"{', '.join(INITIAL_STATUSES)}"
+        )
+    return status
+
+
+def fit_title(title: str) -> str:
+    title = " ".join(title.split())
+    if len(title) <= MAX_TITLE_LENGTH:
+        return title
+    return title[: MAX_TITLE_LENGTH - 1] + "…"
+
+
+def signal_title(*, source: str, type: str, payload: dict[str, Any]) -> str:
+    """``[source] type: summary`` — summary is payload.message, else payload.title, else type."""
+    summary = type
+    for key in ("message", "title"):
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip():
+            summary = value
+            break
+    return fit_title(f"[{source}] {type}: {summary}")
+
+
+def is_occurrence_milestone(count: int) -> bool:
+    """10, 100, 1000, ...: the counts worth a comment on the issue (not every repeat is news)."""
+    return count >= 10 and str(count).rstrip("0") == "1"
+
+
+def ingest_signal(
+    *,
+    source: str,
+    type: str,
+    severity: str,
+    payload: dict[str, Any],
+    source_id: str | None = None,
+    project_id: str | None = None,
+    delivery_id: str | None = None,
+    fingerprint: str | None = None,
+    title: str | None = None,
+    actor: str,
+) -> IngestResult:
+    """Store one signal and open (or group it onto) its issue, in one transaction.
+
+    ``delivery_id`` makes the call idempotent per ``source``: a second call with the same pair
+    stores nothing and returns the first signal with ``duplicate=True``. ``fingerprint`` groups
+    repeats onto the open issue that has it. Raises ``RuleViolation`` (422) for an unknown
+    ``project_id``.
+    """
+    if severity not in SEVERITY_PRIORITY:
+        raise ValueError(f"unknown severity {severity!r}")
+    status = initial_status()
+    title = fit_title(title) if title else signal_title(source=source, type=type, payload=payload)
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        if delivery_id is not None:
+            stored = _stored_delivery(source, delivery_id)
+            if stored is not None:
+                return IngestResult(
+                    signal=stored, issue=stored.issue, created=False, grouped=False, duplicate=True
+                )
+        try:
+            with transaction.atomic():
+                return _ingest_once(
+                    source=source,
+                    type=type,
+                    severity=severity,
+                    payload=payload,
+                    source_id=source_id,
+                    project_id=project_id,
+                    delivery_id=delivery_id,
+                    fingerprint=fingerprint,
+                    title=title,
+                    status=status,
+                    actor=actor,
+                )
+        except IntegrityError:
+            # Another request committed this delivery, or opened this fingerprint's issue, while
+            # we were writing; everything we wrote is rolled back. Look again: the winner's rows
+            # are visible now.
+            if (delivery_id is None and fingerprint is None) or attempt == RACE_ATTEMPTS:
+                raise
+            logger.info("signal ingest lost a race (attempt %s); retrying", attempt)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _stored_delivery(source: str, delivery_id: str) -> Signal | None:
+    return (
+        Signal.objects.select_related("issue")
+        .filter(source=source, delivery_id=delivery_id)
+        .first()
+    )
+
+
+def _latest_issue_for(fingerprint: str) -> Issue | None:
+    """The issue a fingerprint belongs to now, locked: its open issue if there is one, else the
+    issue its newest signal went to (closed or deleted), else None. One statement."""
+    is_open = Q(fingerprint=fingerprint, deleted_at__isnull=True) & ~Q(
+        status__in=Issue.FINISHED_STATUSES
+    )
+    newest = (
+        Signal.objects.filter(fingerprint=fingerprint).order_by("-created_at").values("issue_id")[:1]
+    )
+    candidates = (
+        Issue.all_objects.select_for_update()
+        .filter(is_open | Q(pk=Subquery(newest)))
+        .annotate(
+            open_first=Case(When(is_open, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        .order_by("open_first", "-created_at")
+    )
+    return next(iter(candidates[:1]), None)
+
+
+def _ingest_once(
+    *,
+    source: str,
+    type: str,
+    severity: str,
+    payload: dict[str, Any],
+    source_id: str | None,
+    project_id: str | None,
+    delivery_id: str | None,
+    fingerprint: str | None,
+    title: str,
+    status: str,
+    actor: str,
+) -> IngestResult:
+    signal = Signal(
+        source=source,
+        source_id=source_id,
+        type=type,
+        severity=severity,
+        payload=payload,
+        delivery_id=delivery_id,
+        fingerprint=fingerprint,
+    )
+    previous = _latest_issue_for(fingerprint) if fingerprint else None
+    if previous is not None and previous.is_deleted:
+        previous = None  # a deleted issue is gone: neither grouped onto nor linked
+
+    if previous is not None and not previous.is_finished:
+        if project_id is not None and not Project.objects.filter(pk=project_id).exists():
+            raise RuleViolation("Project not found", field="projectId")
+        issue = _add_occurrence(previous, signal=signal, severity=severity, actor=actor)
+        signal.issue = issue
+        signal.save(force_insert=True)
+        return IngestResult(signal=signal, issue=issue, created=False, grouped=True, duplicate=False)
+
+    regression_of = previous  # closed: this is the same problem coming back
+    description = None
+    if regression_of is not None:
+        description = (
+            f"Regression: this problem (fingerprint `{fingerprint}`) came back after "
+            f"#{regression_of.number} was closed ({regression_of.status})."
+        )
+    issue = issue_services.create_issue(
+        actor=actor,
+        title=title,
+        type=Issue.Type.SIGNAL,
+        status=status,
+        priority=SEVERITY_PRIORITY[severity],
+        description=description,
+        project_id=project_id,
+        signal_source=source,
+        signal_payload=payload,
+        fingerprint=fingerprint,
+    )
+    signal.issue = issue
+    signal.save(force_insert=True)
+    if regression_of is not None:
+        issue_services.add_relation(
+            issue_id=issue.pk,
+            related_issue_id=regression_of.pk,
+            type=IssueRelation.Type.RELATED,
+            actor=actor,
+        )
+    return IngestResult(
+        signal=signal,
+        issue=issue,
+        created=True,
+        grouped=False,
+        duplicate=False,
+        regression_of=regression_of,
+    )
+
+
+def _add_occurrence(issue: Issue, *, signal: Signal, severity: str, actor: str) -> Issue:
+    """Count one more occurrence on a locked open issue (one UPDATE), audit it, comment at
+    milestones, and raise the priority if this occurrence is more severe than the issue."""
+    now = timezone.now()
+    before = issue.occurrence_count
+    Issue.all_objects.filter(pk=issue.pk).update(
+        occurrence_count=F("occurrence_count") + 1, last_seen_at=now, updated_at=now
+    )
+    # The row is locked (select_for_update), so the count we computed is the stored one.
+    issue.occurrence_count, issue.last_seen_at, issue.updated_at = before + 1, now, now
+    record_event(
+        issue,
+        kind=IssueEvent.Kind.OCCURRENCE,
+        actor=actor,
+        changes={"occurrence_count": (before, issue.occurrence_count)},
+        note=f"{signal.source} signal {signal.pk} ({signal.type}, {severity})",
+    )
+    if is_occurrence_milestone(issue.occurrence_count):
+        issue_services.add_comment(
+            issue_id=issue.pk,
+            body=(
+                f"This signal has now occurred {issue.occurrence_count} times "
+                f"(latest: {signal.source} {signal.type}, {severity}, "
+                f"{now:%Y-%m-%d %H:%M} UTC)."
+            ),
+            author_name=OCCURRENCE_AUTHOR,
+            author_type=Comment.AuthorType.AGENT,
+        )
+    priority = SEVERITY_PRIORITY[severity]
+    if issue.priority == Issue.Priority.NONE or priority < issue.priority:
+        issue = issue_services.update_issue(
+            issue_id=issue.pk,
+            actor=actor,
+            changes={"priority": priority},
+            note=f"Escalated by a {severity} occurrence ({signal.source} signal {signal.pk})",
+        )
+    return issue
