@@ -17,12 +17,15 @@ error=...)`` and the caller (dispatch, preview) reports the error while the clai
 """
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import operator
 import re
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, update_wrapper
 from typing import Any
 
 from jinja2 import (
@@ -33,8 +36,12 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
     meta as jinja_meta,
+    nodes,
 )
+from jinja2.visitor import NodeTransformer
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from django.db import DatabaseError
 
 from issues.models import Issue
 from templates_app.context import CONTEXT_KEYS, build_context, priority_label
@@ -45,7 +52,8 @@ logger = logging.getLogger(__name__)
 
 # Limits on what a template may build. Generous for prompts (a long prompt is ~20k characters).
 MAX_OUTPUT_CHARS = 200_000
-MAX_SEQUENCE_LENGTH = 100_000
+MAX_VALUE_LENGTH = 200_000
+MAX_WORK = 50_000
 MAX_EXPONENT = 64
 MAX_FORMAT_WIDTH = 1_000
 MAX_RANGE = 10_000
@@ -91,23 +99,66 @@ def _check_format_string(text: str) -> None:
         for number in re.findall(r"\d+", spec):
             if int(number) > MAX_FORMAT_WIDTH:
                 raise SecurityError("format width or precision too large")
-        if "{" in spec:
-            raise SecurityError("nested format specs are not allowed")
 
 
 def _sized(value: Any) -> int:
     return len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
 
 
-class PromptEnvironment(ImmutableSandboxedEnvironment):
-    """The sandbox plus limits on the operators that can exhaust memory or CPU."""
+def _checked_size(value: Any) -> Any:
+    if _sized(value) > MAX_VALUE_LENGTH:
+        raise SecurityError(f"value longer than {MAX_VALUE_LENGTH} items is not allowed")
+    return value
 
-    intercepted_binops = frozenset(["*", "**", "%"])
+
+# Work budget of the render in progress: loop iterations plus calls (macros, methods). Loops over
+# capped ranges can still nest and macros can recurse, so the total is bounded, not each part.
+_work_budget: ContextVar[list[int] | None] = ContextVar("loop_template_work_budget", default=None)
+
+
+def _spend(units: int = 1) -> None:
+    budget = _work_budget.get()
+    if budget is None:
+        return
+    budget[0] -= units
+    if budget[0] < 0:
+        raise SecurityError(f"template did more than {MAX_WORK} steps of work (loops and calls)")
+
+
+class _Budgeted(NodeTransformer):
+    """Rewrites a parsed template so every ``for`` loop draws on the work budget and every ``~``
+    concatenation is size-checked (neither goes through the sandbox's hooks otherwise)."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        node = self.generic_visit(node)
+        node.iter = nodes.Call(
+            nodes.EnvironmentAttribute("budgeted_iter"), [node.iter], [], None, None,
+            lineno=node.lineno,
+        )
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        node = self.generic_visit(node)
+        return nodes.Call(
+            nodes.EnvironmentAttribute("checked_concat"),
+            [nodes.Tuple(list(node.nodes), "load", lineno=node.lineno)], [], None, None,
+            lineno=node.lineno,
+        )
+
+
+class PromptEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox plus limits on what can exhaust memory or CPU: operators that build large
+    values, format widths, loop iterations and calls."""
+
+    intercepted_binops = frozenset(["*", "**", "%", "+"])
+
+    def _parse(self, source, name, filename):  # type: ignore[override]
+        return _Budgeted().visit(super()._parse(source, name, filename))
 
     def call_binop(self, context, operator_name: str, left: Any, right: Any) -> Any:  # type: ignore[override]
         if operator_name == "*":
             for seq, times in ((left, right), (right, left)):
-                if _sized(seq) and isinstance(times, int) and _sized(seq) * times > MAX_SEQUENCE_LENGTH:
+                if _sized(seq) and isinstance(times, int) and _sized(seq) * times > MAX_VALUE_LENGTH:
                     raise SecurityError("repetition would build a value that is too large")
             return operator.mul(left, right)
         if operator_name == "**":
@@ -117,17 +168,51 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
         if operator_name == "%":
             if isinstance(left, str):
                 _check_format_string(left)
-            return operator.mod(left, right)
+            return _checked_size(operator.mod(left, right))
+        if operator_name == "+":
+            if _sized(left) + _sized(right) > MAX_VALUE_LENGTH:
+                raise SecurityError(f"value longer than {MAX_VALUE_LENGTH} items is not allowed")
+            return operator.add(left, right)
         return super().call_binop(context, operator_name, left, right)
 
-    def format_string(self, s, args, kwargs, format_func=None):  # type: ignore[override]
-        _check_format_string(str(s))
-        return super().format_string(s, args, kwargs, format_func)
+    def wrap_str_format(self, value: Any):  # type: ignore[override]
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        template_text = str(value.__self__)
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            _check_format_string(template_text)
+            return _checked_size(wrapped(*args, **kwargs))
+
+        return checked
+
+    def call(__self, __context, __obj, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]  # noqa: N805
+        _spend()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def budgeted_iter(self, iterable: Any) -> Iterator[Any]:
+        for item in iterable:
+            _spend()
+            yield item
+
+    def checked_concat(self, parts: tuple[Any, ...]) -> str:
+        total = 0
+        strings = []
+        for part in parts:
+            text = str(part)
+            total += len(text)
+            if total > MAX_VALUE_LENGTH:
+                raise SecurityError(f"value longer than {MAX_VALUE_LENGTH} items is not allowed")
+            strings.append(text)
+        return "".join(strings)
 
 
 def _json_helper(value: Any, indent: int = 2) -> str:
     """Pretty JSON (``{{ issue.signalPayload | json }}`` or ``{{ json(issue.hypothesis) }}``)."""
-    return json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False, default=str)
+    if not isinstance(indent, int) or not 0 <= indent <= 8:
+        raise SecurityError("json indent must be between 0 and 8")
+    return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
 
 
 def _safe_range(*args: int) -> range:
@@ -144,6 +229,22 @@ def _safe_format_filter(value: str, *args: Any, **kwargs: Any) -> str:
     return str(value) % (kwargs or args)
 
 
+def _size_checked_filter(func: Callable[..., Any], width_args: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """Wrap a filter so its result is size-checked, and numeric width arguments that would make a
+    huge value up front (``center``, ``indent``) are refused before it is built."""
+    names = list(inspect.signature(func).parameters)
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for name in width_args:
+            index = names.index(name)
+            width = kwargs.get(name, args[index] if index < len(args) else None)
+            if isinstance(width, int) and width > MAX_FORMAT_WIDTH:
+                raise SecurityError(f"{name} larger than {MAX_FORMAT_WIDTH} is not allowed")
+        return _checked_size(func(*args, **kwargs))
+
+    return update_wrapper(checked, func)
+
+
 def _make_environment() -> PromptEnvironment:
     env = PromptEnvironment(
         loader=PartialLoader(),
@@ -155,11 +256,13 @@ def _make_environment() -> PromptEnvironment:
     env.filters["json"] = _json_helper
     env.filters["priority_label"] = priority_label
     env.filters["format"] = _safe_format_filter
+    width_args = {"center": ("width",), "indent": ("width",), "wordwrap": ("width",)}
+    for name, func in list(env.filters.items()):
+        env.filters[name] = _size_checked_filter(func, width_args.get(name, ()))
     env.globals["json"] = _json_helper
     env.globals["priority_label"] = priority_label
     env.globals["range"] = _safe_range
-    # Jinja's default globals include cycler/joiner/namespace/dict/lipsum: harmless, but lipsum can
-    # generate large text; drop it.
+    # lipsum generates text of any requested size, and nothing in a prompt needs it.
     env.globals.pop("lipsum", None)
     return env
 
@@ -215,12 +318,16 @@ def render_prompt(*, version: PromptVersion, issue: Issue) -> RenderResult:
     ``RenderResult(prompt=None, error=...)``. Database errors while building the context do
     propagate: they are not the template's fault."""
     context = build_context(issue=issue, meta=template_meta(version))
+    budget_token = _work_budget.set([MAX_WORK])
     try:
         template = compile_version(version)
         prompt = template.render(context)
-    except (TemplateError, SecurityError, ArithmeticError, ValueError, TypeError, LookupError,
-            RecursionError, MemoryError) as exc:
+    except DatabaseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever a template does, the claim must stand
         return RenderResult(prompt=None, error=describe_error(exc))
+    finally:
+        _work_budget.reset(budget_token)
     if len(prompt) > MAX_OUTPUT_CHARS:
         return RenderResult(
             prompt=None,
