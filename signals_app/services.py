@@ -20,12 +20,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from issues import services as issue_services
 from issues.audit import record_event
-from issues.models import Comment, Issue, IssueEvent, IssueRelation, Project
+from issues.models import Comment, Goal, Issue, IssueEvent, IssueRelation, Project
+from issues.numbering import next_issue_number
+from issues.ranking import dispatch_rank
 from loop_project.errors import RuleViolation, ServiceUnavailable
 from signals_app.models import Signal
 
@@ -202,8 +204,8 @@ def _ingest_once(
         previous = None  # a deleted issue is gone: neither grouped onto nor linked
 
     if previous is not None and not previous.is_finished:
-        if project_id is not None and not Project.objects.filter(pk=project_id).exists():
-            raise RuleViolation("Project not found", field="projectId")
+        if project_id is not None:
+            _project_has_active_goal(project_id)  # 422 for an unknown project, as when creating
         issue = _add_occurrence(previous, signal=signal, severity=severity, actor=actor)
         signal.issue = issue
         signal.save(force_insert=True)
@@ -216,17 +218,16 @@ def _ingest_once(
             f"Regression: this problem (fingerprint `{fingerprint}`) came back after "
             f"#{regression_of.number} was closed ({regression_of.status})."
         )
-    issue = issue_services.create_issue(
-        actor=actor,
+    issue = _open_issue(
         title=title,
-        type=Issue.Type.SIGNAL,
         status=status,
         priority=SEVERITY_PRIORITY[severity],
         description=description,
         project_id=project_id,
-        signal_source=source,
-        signal_payload=payload,
+        source=source,
+        payload=payload,
         fingerprint=fingerprint,
+        actor=actor,
     )
     signal.issue = issue
     signal.save(force_insert=True)
@@ -245,6 +246,62 @@ def _ingest_once(
         duplicate=False,
         regression_of=regression_of,
     )
+
+
+def _project_has_active_goal(project_id: str) -> bool:
+    """One query: does the project exist (else 422), and has it an active goal (the rank's goal
+    bonus)? Same rules as ``issues.services``: soft-deleted projects and goals do not count."""
+    active_goal = Goal.objects.filter(project_id=OuterRef("pk"), status=Goal.Status.ACTIVE)
+    found = (
+        Project.objects.filter(pk=project_id)
+        .annotate(has_active_goal=Exists(active_goal))
+        .values_list("has_active_goal", flat=True)
+        .first()
+    )
+    if found is None:
+        raise RuleViolation("Project not found", field="projectId")
+    return bool(found)
+
+
+def _open_issue(
+    *,
+    title: str,
+    status: str,
+    priority: int,
+    description: str | None,
+    project_id: str | None,
+    source: str,
+    payload: dict[str, Any],
+    fingerprint: str | None,
+    actor: str,
+) -> Issue:
+    """Insert a signal issue with the same invariants ``issues.services.create_issue`` keeps
+    (number from ``issues.numbering``, dispatch rank from ``issues.ranking``, a ``created`` audit
+    row), specialised for ingest: no parent or labels to validate, the project checked in the same
+    query that reads its goal bonus, and no nested savepoint — ingest is the hot write path
+    (one statement per row it writes)."""
+    has_active_goal = _project_has_active_goal(project_id) if project_id is not None else False
+    now = timezone.now()
+    issue = Issue(
+        number=next_issue_number(),
+        title=title,
+        description=description,
+        type=Issue.Type.SIGNAL,
+        status=status,
+        priority=priority,
+        project_id=project_id,
+        signal_source=source,
+        signal_payload=payload,
+        fingerprint=fingerprint,
+        last_seen_at=now if fingerprint else None,
+        created_at=now,
+    )
+    issue.dispatch_rank = dispatch_rank(
+        created_at=now, priority=priority, issue_type=issue.type, has_active_goal=has_active_goal
+    )
+    issue.save(force_insert=True)
+    record_event(issue, kind=IssueEvent.Kind.CREATED, actor=actor, changes={"status": (None, status)})
+    return issue
 
 
 def _add_occurrence(issue: Issue, *, signal: Signal, severity: str, actor: str) -> Issue:

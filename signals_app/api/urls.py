@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from signals_app.api import views
+
+urlpatterns = [
+    path("signals", views.SignalIngestApi.as_view(), name="signal-ingest"),
+]

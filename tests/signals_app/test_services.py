@@ -12,7 +12,8 @@ from signals_app.services import (
     is_occurrence_milestone,
     signal_title,
 )
-from tests.factories import IssueFactory, ProjectFactory
+from issues.ranking import dispatch_rank
+from tests.factories import GoalFactory, IssueFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +91,19 @@ def test_unknown_project_is_a_rule_violation_and_stores_nothing():
 def test_project_is_set_on_the_issue():
     project = ProjectFactory()
     assert ingest(project_id=project.pk).issue.project_id == project.pk
+
+
+@pytest.mark.parametrize("with_goal", [False, True])
+def test_dispatch_rank_is_the_shared_formula(with_goal):
+    project = ProjectFactory()
+    if with_goal:
+        GoalFactory(project=project)
+    issue = Issue.objects.get(pk=ingest(project_id=project.pk, severity="critical").issue.pk)
+    expected = dispatch_rank(
+        created_at=issue.created_at, priority=1, issue_type="signal", has_active_goal=with_goal
+    )
+    assert issue.dispatch_rank == pytest.approx(expected, abs=1e-5)
+    assert issue.number > 0 and not issue.is_blocked and issue.completed_at is None
 
 
 def test_redelivery_returns_the_stored_signal_and_stores_nothing():

@@ -1,0 +1,115 @@
+"""Wire shapes for signals. ``SignalOut`` renders a row exactly as upstream's Signal component;
+``SignalIn`` validates POST /api/signals; the ``*Out`` envelopes document ingest answers (the same
+ones the provider webhooks give)."""
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from issues.api.serializers import IssueOut
+from signals_app.models import Signal
+from signals_app.payloads import find_unstorable, text_problem
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class JSONObjectField(serializers.JSONField):
+    """A JSON object (documented as one in the schema)."""
+
+
+class SignalOut(serializers.ModelSerializer):
+    sourceId = serializers.CharField(source="source_id", allow_null=True)
+    payload = JSONObjectField()
+    issueId = serializers.CharField(source="issue_id")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Signal
+        fields = ["id", "source", "sourceId", "type", "severity", "payload", "issueId", "createdAt"]
+        read_only_fields = fields
+
+
+class SignalWithIssueOut(serializers.Serializer):
+    signal = SignalOut()
+    issue = IssueOut()
+
+
+INGEST_STATUSES = ("created", "grouped", "duplicate")
+
+
+class SignalIngestOut(serializers.Serializer):
+    data = SignalWithIssueOut()
+    status = serializers.ChoiceField(
+        choices=INGEST_STATUSES,
+        help_text=(
+            "created: a new issue was opened (201). grouped: an open issue with the same "
+            "fingerprint got one more occurrence (200). duplicate: this delivery id was ingested "
+            "before; nothing new was stored and the stored signal is returned (200)."
+        ),
+    )
+    regressionOf = serializers.CharField(
+        required=False,
+        help_text="Present when the new issue reopens a problem whose issue was closed: that "
+        "issue's id (the two are linked by a `related` relation).",
+    )
+
+
+class IngestErrorOut(serializers.Serializer):
+    error = serializers.CharField()
+    details = serializers.DictField(
+        help_text='{"fieldErrors": {"field": ["message", ...]}}', required=False
+    )
+
+
+def _storable_text(value: str) -> None:
+    problem = text_problem(value)
+    if problem:
+        raise serializers.ValidationError(problem)
+
+
+def _text(**kwargs: Any) -> serializers.CharField:
+    field = serializers.CharField(**kwargs)
+    field.validators.append(_storable_text)
+    return field
+
+
+class SignalIn(serializers.Serializer):
+    source = _text(max_length=100, help_text="Where the signal comes from: posthog, ci, ...")
+    sourceId = _text(
+        max_length=255, required=False, allow_null=True, allow_blank=True,
+        help_text="The event's id in the source system.",
+    )
+    type = _text(max_length=100, help_text="What happened: error_rate, deploy_failed, ...")
+    severity = serializers.ChoiceField(choices=Signal.Severity.choices)
+    payload = JSONObjectField(help_text="The event itself (a JSON object).")
+    projectId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    fingerprint = _text(
+        max_length=150, required=False, allow_null=True, allow_blank=True,
+        help_text=(
+            "Loop extension. What makes two signals the same problem (scoped to `source`): while "
+            "an issue with this fingerprint is open, further signals are added to it as "
+            "occurrences instead of opening new issues; after it is closed, the next one opens a "
+            "new issue related to it."
+        ),
+    )
+    deliveryId = _text(
+        max_length=255, required=False, allow_null=True, allow_blank=True,
+        help_text=(
+            "Loop extension. An idempotency key (scoped to `source`): posting the same one again "
+            "stores nothing and answers 200 with the signal stored the first time."
+        ),
+    )
+
+    def validate_payload(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Expected a JSON object.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        found = find_unstorable(attrs["payload"])
+        if found is not None:
+            path, problem = found
+            name = "payload" if path == "_" else f"payload.{path}"
+            raise serializers.ValidationError({name: [problem]})
+        return attrs
