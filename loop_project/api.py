@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -41,8 +42,9 @@ def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = f"{prefix}.{key}" if prefix else str(key)
-            if key == "non_field_errors" and not prefix:
-                name = "_"
+            if key == "non_field_errors":
+                # A whole-object error (e.g. "expected a dictionary") belongs to the object itself.
+                name = prefix or "_"
             if isinstance(value, dict) or (
                 isinstance(value, list) and value and isinstance(value[0], (dict, list))
             ):
@@ -160,3 +162,31 @@ class PageParams(serializers.Serializer):
 def data_response(payload: Any, status_code: int = status.HTTP_200_OK) -> Response:
     """A single object in upstream's ``{"data": ...}`` envelope."""
     return Response({"data": payload}, status=status_code)
+
+
+class ErrorDetailsOut(serializers.Serializer):
+    fieldErrors = serializers.DictField(  # noqa: N815 - wire name
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per request field (camelCase; nested fields as `a.b`, `_` for the body).",
+    )
+
+
+class ErrorOut(serializers.Serializer):
+    """The one error body every endpoint answers with (see ``exception_handler``)."""
+
+    error = serializers.CharField(help_text="What went wrong, for humans.")
+    details = ErrorDetailsOut()
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents ``ApiKeyAuthentication`` as upstream's ``bearerAuth`` scheme in the schema."""
+
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "API key passed as Bearer token in the Authorization header",
+        }

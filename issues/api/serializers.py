@@ -5,6 +5,14 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from issues.api.fields import (
+    IdField,
+    JsonObjectField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from issues.models import Comment, Goal, Issue, IssueRelation, Label, Project
 
 
@@ -103,3 +111,296 @@ class GoalOut(serializers.ModelSerializer):
             "status", "projectId", "createdAt", "updatedAt", "deletedAt",
         ]
         read_only_fields = fields
+
+
+# --- additive output shapes -------------------------------------------------------------------
+
+
+class IssueSignalOut(serializers.Serializer):
+    """The signal that opened an issue (upstream's Signal component), shown on the issue detail."""
+
+    id = serializers.CharField()
+    source = serializers.CharField()
+    sourceId = serializers.CharField(source="source_id", allow_null=True)
+    type = serializers.CharField()
+    severity = serializers.ChoiceField(choices=["low", "medium", "high", "critical"])
+    payload = serializers.JSONField()
+    issueId = serializers.CharField(source="issue_id")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+class CommentThreadOut(CommentOut):
+    """A top-level comment with every reply under it (replies to replies included, oldest first;
+    each reply's ``parentId`` says what it answers)."""
+
+    replies = CommentOut(many=True, source="thread_replies")
+
+    class Meta(CommentOut.Meta):
+        fields = [*CommentOut.Meta.fields, "replies"]
+        read_only_fields = fields
+
+
+class IssueDetailOut(IssueOut):
+    """An issue with its context (``issues.selectors.issue_detail`` loads all of it up front).
+
+    Upstream's keys (parent, children, labels, relations) plus, additively, ``inverseRelations``
+    (relations other issues hold to this one: "A blocks B" shows on B here), the threaded
+    ``comments`` and the ``signal`` that opened the issue."""
+
+    parent = IssueOut(source="live_parent", allow_null=True)
+    children = IssueOut(many=True, source="live_children")
+    labels = LabelOut(many=True, source="live_labels")
+    relations = IssueRelationOut(many=True, source="outgoing_relations")
+    inverseRelations = IssueRelationOut(many=True, source="incoming_relations")
+    comments = CommentThreadOut(many=True, source="comment_threads")
+    signal = IssueSignalOut(source="origin_signal", allow_null=True)
+
+    class Meta(IssueOut.Meta):
+        fields = [
+            *IssueOut.Meta.fields,
+            "parent", "children", "labels", "relations", "inverseRelations", "comments", "signal",
+        ]
+        read_only_fields = fields
+
+
+class IssueCountsOut(serializers.Serializer):
+    """Live issues per status (every status present, zero included)."""
+
+    triage = serializers.IntegerField()
+    backlog = serializers.IntegerField()
+    todo = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    done = serializers.IntegerField()
+    canceled = serializers.IntegerField()
+
+
+class ProjectDetailOut(ProjectOut):
+    goal = GoalOut(source="live_goal", allow_null=True)
+    issueCounts = IssueCountsOut(source="issue_counts")
+
+    class Meta(ProjectOut.Meta):
+        fields = [*ProjectOut.Meta.fields, "goal", "issueCounts"]
+        read_only_fields = fields
+
+
+# --- dashboard --------------------------------------------------------------------------------
+
+
+class IssueTypeCountsOut(serializers.Serializer):
+    signal = serializers.IntegerField()
+    hypothesis = serializers.IntegerField()
+    plan = serializers.IntegerField()
+    task = serializers.IntegerField()
+    monitor = serializers.IntegerField()
+
+
+class IssueStatsOut(serializers.Serializer):
+    total = serializers.IntegerField()
+    byStatus = IssueCountsOut(source="by_status")
+    byType = IssueTypeCountsOut(source="by_type")
+
+
+class GoalStatsOut(serializers.Serializer):
+    total = serializers.IntegerField()
+    active = serializers.IntegerField()
+    achieved = serializers.IntegerField()
+    abandoned = serializers.IntegerField()
+
+
+class DispatchStatsOut(serializers.Serializer):
+    queueDepth = serializers.IntegerField(source="queue_depth", help_text="todo + backlog")
+    activeCount = serializers.IntegerField(source="active_count", help_text="in_progress")
+    completedLast24h = serializers.IntegerField(
+        source="completed_last_24h", help_text="done, completedAt within the last 24 hours"
+    )
+
+
+class DashboardStatsOut(serializers.Serializer):
+    issues = IssueStatsOut()
+    goals = GoalStatsOut()
+    dispatch = DispatchStatsOut()
+
+
+class ActivityChildOut(serializers.Serializer):
+    issue = IssueOut(source="*")
+    relations = IssueRelationOut(many=True, source="outgoing_relations")
+
+
+class ActivityChainOut(serializers.Serializer):
+    """A root (parentless) issue with its children, most recently active chains first."""
+
+    root = IssueOut(source="*")
+    children = ActivityChildOut(many=True, source="live_children")
+    latestActivity = serializers.DateTimeField(
+        source="latest_activity", help_text="Latest updatedAt of the root and its children"
+    )
+
+
+# --- envelopes (for the schema; views build them with loop_project.api.data_response) ---------
+
+
+def _data_envelope(name: str, serializer: serializers.BaseSerializer) -> type[serializers.Serializer]:
+    """``{"data": <serializer>}`` as a named serializer class, so the schema shows the envelope."""
+    return type(name, (serializers.Serializer,), {"data": serializer, "__module__": __name__})
+
+
+IssueResponseOut = _data_envelope("IssueResponseOut", IssueOut())
+IssueDetailResponseOut = _data_envelope("IssueDetailResponseOut", IssueDetailOut())
+IssueRelationResponseOut = _data_envelope("IssueRelationResponseOut", IssueRelationOut())
+CommentResponseOut = _data_envelope("CommentResponseOut", CommentOut())
+CommentThreadListOut = _data_envelope("CommentThreadListOut", CommentThreadOut(many=True))
+LabelResponseOut = _data_envelope("LabelResponseOut", LabelOut())
+ProjectResponseOut = _data_envelope("ProjectResponseOut", ProjectOut())
+ProjectDetailResponseOut = _data_envelope("ProjectDetailResponseOut", ProjectDetailOut())
+GoalResponseOut = _data_envelope("GoalResponseOut", GoalOut())
+DashboardStatsResponseOut = _data_envelope("DashboardStatsResponseOut", DashboardStatsOut())
+
+
+class ActivityListOut(serializers.Serializer):
+    data = ActivityChainOut(many=True)
+    total = serializers.IntegerField(help_text="Number of chains returned (this list is not paged)")
+
+
+# --- inputs -----------------------------------------------------------------------------------
+# Built from issues.api.fields: a value of the wrong JSON type, an unknown enum value, a string too
+# long, a NUL character → 400 naming the field. Unknown keys are ignored, as upstream does.
+# ``source=`` maps each wire name to the service's keyword, so validated_data is snake_case.
+
+
+class HypothesisIn(serializers.Serializer):
+    statement = StrictCharField(allow_blank=True)
+    confidence = StrictFloatField(min_value=0, max_value=1)
+    evidence = serializers.ListField(child=StrictCharField(allow_blank=True), max_length=1000)
+    validationCriteria = StrictCharField(allow_blank=True)
+    prediction = StrictCharField(allow_blank=True, required=False)
+
+
+class CommitRefIn(serializers.Serializer):
+    sha = StrictCharField(allow_blank=True, max_length=200)
+    message = StrictCharField(allow_blank=True)
+    url = StrictCharField(allow_blank=True, required=False)
+    author = StrictCharField(allow_blank=True, required=False)
+    timestamp = StrictCharField(allow_blank=True, required=False)
+
+
+class PullRequestRefIn(serializers.Serializer):
+    number = StrictIntegerField(min_value=0, max_value=2**53)
+    title = StrictCharField(allow_blank=True)
+    url = StrictCharField(allow_blank=True, required=False)
+    state = StrictCharField(allow_blank=True, required=False)
+    mergedAt = StrictCharField(allow_blank=True, allow_null=True, required=False)
+
+
+ISSUE_TYPES = Issue.Type.values
+ISSUE_STATUSES = Issue.Status.values
+
+
+class _IssueWriteFields(serializers.Serializer):
+    """Fields POST and PATCH share (PATCH makes them all optional)."""
+
+    description = StrictCharField(allow_blank=True, allow_null=True, required=False)
+    priority = StrictIntegerField(min_value=0, max_value=4)
+    parentId = IdField(source="parent_id", allow_null=True, required=False)
+    projectId = IdField(source="project_id", allow_null=True, required=False)
+    signalSource = StrictCharField(
+        source="signal_source", max_length=100, allow_blank=True, allow_null=True, required=False
+    )
+    signalPayload = JsonObjectField(source="signal_payload", allow_null=True, required=False)
+    hypothesis = HypothesisIn(allow_null=True, required=False)
+    labelIds = serializers.ListField(
+        source="label_ids", child=IdField(), required=False, max_length=100
+    )
+    agentSessionId = StrictCharField(
+        source="agent_session_id", max_length=200, allow_blank=True, allow_null=True, required=False
+    )
+    agentSummary = StrictCharField(
+        source="agent_summary", allow_blank=True, allow_null=True, required=False
+    )
+    commits = CommitRefIn(many=True, allow_null=True, required=False, max_length=1000)
+    pullRequests = PullRequestRefIn(
+        source="pull_requests", many=True, allow_null=True, required=False, max_length=1000
+    )
+
+
+class IssueCreateIn(_IssueWriteFields):
+    title = StrictCharField(min_length=1, max_length=500, trim_whitespace=True)
+    type = StrictChoiceField(choices=ISSUE_TYPES)
+    status = StrictChoiceField(choices=ISSUE_STATUSES, default=Issue.Status.TRIAGE)
+    priority = StrictIntegerField(min_value=0, max_value=4, default=Issue.Priority.NONE)
+
+
+class IssueUpdateIn(_IssueWriteFields):
+    title = StrictCharField(min_length=1, max_length=500, trim_whitespace=True, required=False)
+    type = StrictChoiceField(choices=ISSUE_TYPES, required=False)
+    status = StrictChoiceField(choices=ISSUE_STATUSES, required=False)
+    priority = StrictIntegerField(min_value=0, max_value=4, required=False)
+    claimToken = StrictCharField(
+        source="claim_token",
+        max_length=64,
+        required=False,
+        help_text="Your claim from GET /api/dispatch/next: the update is refused (409) if the "
+        "claim was lost, so an expired agent cannot overwrite the current holder's work.",
+    )
+
+
+class RelationIn(serializers.Serializer):
+    type = StrictChoiceField(choices=IssueRelation.Type.values)
+    relatedIssueId = IdField(source="related_issue_id", help_text="ID of the related issue")
+
+
+class CommentIn(serializers.Serializer):
+    body = StrictCharField(min_length=1)
+    authorName = StrictCharField(source="author_name", min_length=1, max_length=200)
+    authorType = StrictChoiceField(source="author_type", choices=Comment.AuthorType.values)
+    parentId = IdField(
+        source="parent_id",
+        allow_null=True,
+        required=False,
+        help_text="Parent comment ID for threaded replies",
+    )
+
+
+class LabelIn(serializers.Serializer):
+    name = StrictCharField(min_length=1, max_length=100, trim_whitespace=True)
+    color = StrictCharField(min_length=1, max_length=50)
+
+
+class ProjectCreateIn(serializers.Serializer):
+    name = StrictCharField(min_length=1, max_length=500, trim_whitespace=True)
+    description = StrictCharField(allow_blank=True, allow_null=True, required=False)
+    status = StrictChoiceField(choices=Project.Status.values, default=Project.Status.BACKLOG)
+    health = StrictChoiceField(choices=Project.Health.values, default=Project.Health.ON_TRACK)
+    goalId = IdField(source="goal_id", allow_null=True, required=False)
+
+
+class ProjectUpdateIn(serializers.Serializer):
+    name = StrictCharField(min_length=1, max_length=500, trim_whitespace=True, required=False)
+    description = StrictCharField(allow_blank=True, allow_null=True, required=False)
+    status = StrictChoiceField(choices=Project.Status.values, required=False)
+    health = StrictChoiceField(choices=Project.Health.values, required=False)
+    goalId = IdField(source="goal_id", allow_null=True, required=False)
+
+
+class _GoalWriteFields(serializers.Serializer):
+    description = StrictCharField(allow_blank=True, allow_null=True, required=False)
+    metric = StrictCharField(max_length=200, allow_blank=True, allow_null=True, required=False)
+    targetValue = StrictFloatField(source="target_value", allow_null=True, required=False)
+    currentValue = StrictFloatField(source="current_value", allow_null=True, required=False)
+    unit = StrictCharField(max_length=50, allow_blank=True, allow_null=True, required=False)
+    projectId = IdField(source="project_id", allow_null=True, required=False)
+
+
+class GoalCreateIn(_GoalWriteFields):
+    title = StrictCharField(min_length=1, max_length=500, trim_whitespace=True)
+    status = StrictChoiceField(choices=Goal.Status.values, default=Goal.Status.ACTIVE)
+
+
+class GoalUpdateIn(_GoalWriteFields):
+    title = StrictCharField(min_length=1, max_length=500, trim_whitespace=True, required=False)
+    status = StrictChoiceField(choices=Goal.Status.values, required=False)
+
+
+class ActivityIn(serializers.Serializer):
+    """Query parameters of GET /api/dashboard/activity (strings, so the stock field)."""
+
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=20)
