@@ -169,7 +169,9 @@ def _latest_issue_for(fingerprint: str) -> Issue | None:
         Issue.all_objects.select_for_update()
         .filter(is_open | Q(pk=Subquery(newest)))
         .annotate(
-            open_first=Case(When(is_open, then=Value(0)), default=Value(1), output_field=IntegerField())
+            open_first=Case(
+                When(is_open, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
         )
         .order_by("open_first", "-created_at")
     )
@@ -209,7 +211,9 @@ def _ingest_once(
         issue = _add_occurrence(previous, signal=signal, severity=severity, actor=actor)
         signal.issue = issue
         signal.save(force_insert=True)
-        return IngestResult(signal=signal, issue=issue, created=False, grouped=True, duplicate=False)
+        return IngestResult(
+            signal=signal, issue=issue, created=False, grouped=True, duplicate=False
+        )
 
     regression_of = previous  # closed: this is the same problem coming back
     description = None
@@ -300,7 +304,9 @@ def _open_issue(
         created_at=now, priority=priority, issue_type=issue.type, has_active_goal=has_active_goal
     )
     issue.save(force_insert=True)
-    record_event(issue, kind=IssueEvent.Kind.CREATED, actor=actor, changes={"status": (None, status)})
+    record_event(
+        issue, kind=IssueEvent.Kind.CREATED, actor=actor, changes={"status": (None, status)}
+    )
     return issue
 
 

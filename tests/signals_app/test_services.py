@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 
 from issues import services as issue_services
 from issues.models import Comment, Issue, IssueEvent, IssueRelation
+from issues.ranking import dispatch_rank
 from loop_project.errors import RuleViolation, ServiceUnavailable
 from signals_app.models import Signal
 from signals_app.services import (
@@ -12,7 +13,6 @@ from signals_app.services import (
     is_occurrence_milestone,
     signal_title,
 )
-from issues.ranking import dispatch_rank
 from tests.factories import GoalFactory, IssueFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
