@@ -1,7 +1,8 @@
 """The claim statements, named and explained. Every SQL string dispatch runs by hand lives here.
 
-Why hand-written SQL: the claim must be ONE statement that picks, locks and updates exactly one row,
-and the ORM cannot say ``FOR UPDATE SKIP LOCKED`` inside a CTE feeding an ``UPDATE ... RETURNING``.
+Why hand-written SQL: the claim must be ONE statement that picks, locks and updates exactly one row
+(and writes its audit row, saving a round trip per claim), and the ORM cannot say
+``FOR UPDATE SKIP LOCKED`` inside a CTE feeding an ``UPDATE ... RETURNING``.
 
 How the claim stays cheap whatever the backlog (see docs/dispatch.md):
 - ``issues_issue.dispatch_rank`` is the score turned into a static sort key (issues/ranking.py);
@@ -33,8 +34,9 @@ from django.db import connection
 
 from issues.models import Issue
 
-# --- claim-next -- PostgreSQL: claim the best eligible issue, one statement ----------------------
-# Parameters: token, agent, now, lease_expires_at (and project_id for the project variant).
+# --- claim-next -- PostgreSQL: claim the best eligible issue and audit it, one statement -------
+# Parameters: token, agent, now, lease_expires_at, and for the audit row actor, changes (JSON text)
+# and lease_text; project_id for the project variant.
 _CLAIM_NEXT_TEMPLATE = """
 WITH picked AS MATERIALIZED (              -- evaluated once, before the UPDATE
     SELECT id
@@ -46,17 +48,27 @@ WITH picked AS MATERIALIZED (              -- evaluated once, before the UPDATE
     ORDER BY dispatch_rank, id             -- the index order: best score first, id breaks ties
     LIMIT 1                                -- one row: the walk stops at the first unlocked entry
     FOR UPDATE SKIP LOCKED                 -- rows other claimers hold are passed over, not waited on
+),
+claimed AS (
+    UPDATE issues_issue
+    SET status = 'in_progress',
+        claim_token = %(token)s,           -- secret the agent shows to heartbeat, release, complete
+        claimed_by = %(agent)s,
+        claimed_at = %(now)s,
+        lease_expires_at = %(lease_expires_at)s,
+        dispatch_attempts = dispatch_attempts + 1,  -- claims since the last escalation to triage
+        updated_at = %(now)s
+    WHERE id = (SELECT id FROM picked)     -- by primary key: exactly the row locked above
+    RETURNING {columns}
+),
+audit AS (                                 -- the claim's IssueEvent, same shape as record_event's:
+    INSERT INTO issues_issueevent (issue_id, kind, actor, changes, note, created_at)
+    SELECT id, 'claimed', %(actor)s, %(changes)s::jsonb,
+           'attempt ' || dispatch_attempts || ', lease until ' || %(lease_text)s,
+           %(now)s
+    FROM claimed                           -- no claim, no row
 )
-UPDATE issues_issue
-SET status = 'in_progress',
-    claim_token = %(token)s,               -- secret the agent shows to heartbeat, release, complete
-    claimed_by = %(agent)s,
-    claimed_at = %(now)s,
-    lease_expires_at = %(lease_expires_at)s,
-    dispatch_attempts = dispatch_attempts + 1,  -- claims since the last escalation to triage
-    updated_at = %(now)s
-WHERE id = (SELECT id FROM picked)         -- by primary key: exactly the row locked above
-RETURNING {columns}                        -- the whole claimed row, so no second read is needed
+SELECT {columns} FROM claimed              -- the whole claimed row: no second read needed
 """
 
 # --- claim-candidate -- SQLite: the best eligible issue, in index order, not yet claimed -------
