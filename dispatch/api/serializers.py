@@ -9,17 +9,6 @@ from issues.models import Issue
 from loop_project.api import PageParams
 
 
-class ErrorDetailsOut(serializers.Serializer):
-    fieldErrors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
-class ErrorOut(serializers.Serializer):
-    """The one error body (loop_project.api.exception_handler), for the schema."""
-
-    error = serializers.CharField()
-    details = ErrorDetailsOut()
-
-
 # --- /api/dispatch/next --------------------------------------------------------------------------
 
 

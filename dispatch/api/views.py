@@ -11,7 +11,6 @@ from dispatch.api.serializers import (
     DispatchNextIn,
     DispatchNextOut,
     DispatchQueueIn,
-    ErrorOut,
     HeartbeatIn,
     IssueEnvelopeOut,
     LeaseEnvelopeOut,
@@ -21,6 +20,7 @@ from dispatch.api.serializers import (
 from dispatch.selectors import dispatch_queue
 from dispatch.services import claim_next_issue, heartbeat, release_claim
 from issues.audit import actor_for_user
+from loop_project.api import ErrorOut
 
 _UNAUTHORIZED = OpenApiResponse(ErrorOut, description="Missing or invalid API key")
 _FORBIDDEN = OpenApiResponse(ErrorOut, description="The API key lacks the scope")

@@ -108,16 +108,47 @@ def test_next_rejects_an_oversized_project_id(agent_client):
     assert "projectId" in response.json()["details"]["fieldErrors"]
 
 
-def test_an_agent_loop_next_work_done_then_empty(agent_client):
-    """next → work → PATCH-equivalent completion with the token → next answers 204."""
+def test_an_agent_loop_next_heartbeat_done_review_then_empty(agent_client):
+    """The whole loop over HTTP: next → heartbeat → PATCH done with the token → review → 204."""
+    _, version = make_active_template(content="Do #{{ issue.number }}")
     IssueFactory()
-    body = agent_client.get(NEXT).json()
-    issue_services.update_issue(
-        issue_id=body["issue"]["id"], actor="agent:worker-1",
-        changes={"status": "done", "agent_summary": "fixed"}, claim_token=body["claimToken"],
+    claim = agent_client.get(NEXT).json()
+    issue_id = claim["issue"]["id"]
+    beat = agent_client.post(heartbeat_url(issue_id), {"claimToken": claim["claimToken"]})
+    assert beat.status_code == 200
+    done = agent_client.patch(
+        f"/api/issues/{issue_id}",
+        {"status": "done", "agentSummary": "fixed", "claimToken": claim["claimToken"]},
     )
-    assert Issue.objects.get(pk=body["issue"]["id"]).status == "done"
+    assert done.status_code == 200, done.content
+    assert done.json()["data"]["status"] == "done"
+    review = agent_client.post(
+        "/api/prompt-reviews",
+        {"versionId": claim["meta"]["versionId"], "issueId": issue_id, "clarity": 5,
+         "completeness": 4, "relevance": 5, "authorType": "agent"},
+    )
+    assert review.status_code == 201, review.content
+    assert version.pk == claim["meta"]["versionId"]
     assert agent_client.get(NEXT).status_code == 204
+
+
+def test_patch_with_a_stale_claim_token_is_409_and_changes_nothing(agent_client):
+    issue = IssueFactory()
+    stale = agent_client.get(NEXT).json()["claimToken"]
+    Issue.objects.filter(pk=issue.pk).update(lease_expires_at=timezone.now() - timedelta(minutes=1))
+    reclaim_throttle.reset()
+    fresh = agent_client.get(NEXT).json()  # the expired claim is reclaimed, then claimed anew
+    assert fresh["issue"]["id"] == issue.pk and fresh["claimToken"] != stale
+
+    response = agent_client.patch(
+        f"/api/issues/{issue.pk}", {"status": "done", "agentSummary": "late", "claimToken": stale}
+    )
+
+    assert response.status_code == 409
+    assert "claimToken" in response.json()["details"]["fieldErrors"]
+    issue.refresh_from_db()
+    assert issue.status == "in_progress" and issue.agent_summary is None
+    assert issue.claim_token == fresh["claimToken"]
 
 
 def rich_dispatch_setup() -> Issue:
