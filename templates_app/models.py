@@ -16,8 +16,8 @@ def _id_field() -> models.CharField:
 
 class PromptTemplate(SoftDeleteModel):
     id = _id_field()
-    slug = models.CharField(max_length=100)
-    name = models.CharField(max_length=200)
+    slug = models.CharField(max_length=200)
+    name = models.CharField(max_length=500)
     description = models.TextField(null=True, blank=True)
     # All keys must match the issue: type, signalSource, labels, projectId, hasFailedSessions,
     # hypothesisConfidence. {} matches everything.
@@ -50,6 +50,11 @@ class PromptTemplate(SoftDeleteModel):
                 fields=["project", "slug"],
                 condition=Q(project__isnull=False, deleted_at__isnull=True),
                 name="template_slug_unique_per_project",
+            ),
+            # A slug names one live template whatever its scope (the wire contract: slug unique),
+            # so improvement issues, meta.templateSlug and the admin never mean two templates.
+            models.UniqueConstraint(
+                fields=["slug"], condition=Q(deleted_at__isnull=True), name="template_slug_unique_live"
             ),
         ]
 
