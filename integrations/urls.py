@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Provider webhooks, under /api/: each authenticated by its provider's signature, not a key."""
+from django.urls import path
 
-urlpatterns: list = []
+from integrations import views
+
+urlpatterns = [
+    path("signals/github", views.GitHubWebhook.as_view(), name="webhook-github"),
+    path("signals/sentry", views.SentryWebhook.as_view(), name="webhook-sentry"),
+    path("signals/posthog", views.PostHogWebhook.as_view(), name="webhook-posthog"),
+]
