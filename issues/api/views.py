@@ -22,7 +22,7 @@ from issues.api.fields import MAX_ID_LENGTH, text_problem
 from issues.api.filters import IssueFilter
 from issues.audit import actor_for_user
 from issues.models import Goal, Issue, Label, Project
-from loop_project.api import ErrorOut, data_response
+from loop_project.api import ErrorOut, LoopJSONParser, data_response
 from loop_project.errors import NotFound
 
 # --- schema helpers --------------------------------------------------------------------------
@@ -78,10 +78,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class _Api(APIView):
+    # Deeply nested JSON is a 400, not a RecursionError (see LoopJSONParser).
+    parser_classes = [LoopJSONParser]
+
+
+class _ListApi(GenericAPIView):
+    """A paged list (``LoopPagination``) that may also accept POST."""
+
+    parser_classes = [LoopJSONParser]
+
+
 # --- issues ----------------------------------------------------------------------------------
 
 
-class IssueListApi(GenericAPIView):
+class IssueListApi(_ListApi):
     filterset_class = IssueFilter
     serializer_class = s.IssueOut
 
@@ -117,7 +128,7 @@ class IssueListApi(GenericAPIView):
         return data_response(s.IssueOut(issue).data, status.HTTP_201_CREATED)
 
 
-class IssueDetailApi(APIView):
+class IssueDetailApi(_Api):
     @extend_schema(
         tags=["Issues"],
         operation_id="issues_retrieve",
@@ -178,7 +189,7 @@ class IssueDetailApi(APIView):
 # --- relations -------------------------------------------------------------------------------
 
 
-class IssueRelationCreateApi(APIView):
+class IssueRelationCreateApi(_Api):
     @extend_schema(
         tags=["Relations"],
         operation_id="issues_relations_create",
@@ -202,7 +213,7 @@ class IssueRelationCreateApi(APIView):
         return data_response(s.IssueRelationOut(relation).data, status.HTTP_201_CREATED)
 
 
-class RelationDetailApi(APIView):
+class RelationDetailApi(_Api):
     @extend_schema(
         tags=["Relations"],
         operation_id="relations_destroy",
@@ -217,7 +228,7 @@ class RelationDetailApi(APIView):
 # --- comments --------------------------------------------------------------------------------
 
 
-class IssueCommentsApi(APIView):
+class IssueCommentsApi(_Api):
     @extend_schema(
         tags=["Comments"],
         operation_id="issues_comments_list",
@@ -249,7 +260,7 @@ class IssueCommentsApi(APIView):
 # --- labels ----------------------------------------------------------------------------------
 
 
-class LabelListApi(GenericAPIView):
+class LabelListApi(_ListApi):
     serializer_class = s.LabelOut
 
     def get_queryset(self) -> QuerySet[Label]:
@@ -278,7 +289,7 @@ class LabelListApi(GenericAPIView):
         return data_response(s.LabelOut(label).data, status.HTTP_201_CREATED)
 
 
-class LabelDetailApi(APIView):
+class LabelDetailApi(_Api):
     @extend_schema(
         tags=["Labels"],
         operation_id="labels_destroy",
@@ -294,7 +305,7 @@ class LabelDetailApi(APIView):
 # --- projects --------------------------------------------------------------------------------
 
 
-class ProjectListApi(GenericAPIView):
+class ProjectListApi(_ListApi):
     serializer_class = s.ProjectOut
 
     def get_queryset(self) -> QuerySet[Project]:
@@ -323,7 +334,7 @@ class ProjectListApi(GenericAPIView):
         return data_response(s.ProjectOut(project).data, status.HTTP_201_CREATED)
 
 
-class ProjectDetailApi(APIView):
+class ProjectDetailApi(_Api):
     @extend_schema(
         tags=["Projects"],
         operation_id="projects_retrieve",
@@ -365,7 +376,7 @@ class ProjectDetailApi(APIView):
 # --- goals -----------------------------------------------------------------------------------
 
 
-class GoalListApi(GenericAPIView):
+class GoalListApi(_ListApi):
     serializer_class = s.GoalOut
 
     def get_queryset(self) -> QuerySet[Goal]:
@@ -394,7 +405,7 @@ class GoalListApi(GenericAPIView):
         return data_response(s.GoalOut(goal).data, status.HTTP_201_CREATED)
 
 
-class GoalDetailApi(APIView):
+class GoalDetailApi(_Api):
     @extend_schema(
         tags=["Goals"],
         operation_id="goals_retrieve",
@@ -434,7 +445,7 @@ class GoalDetailApi(APIView):
 # --- dashboard -------------------------------------------------------------------------------
 
 
-class DashboardStatsApi(APIView):
+class DashboardStatsApi(_Api):
     @extend_schema(
         tags=["Dashboard"],
         operation_id="dashboard_stats",
@@ -447,7 +458,7 @@ class DashboardStatsApi(APIView):
         return data_response(s.DashboardStatsOut(selectors.dashboard_stats()).data)
 
 
-class DashboardActivityApi(APIView):
+class DashboardActivityApi(_Api):
     @extend_schema(
         tags=["Dashboard"],
         operation_id="dashboard_activity",
