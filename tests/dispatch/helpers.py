@@ -42,8 +42,9 @@ def exact_score(issue: Issue, now: datetime) -> float:
 
 def make_active_template(
     *, content: str = "Work on #{{ issue.number }}: {{ issue.title }}.", conditions=None,
-    specificity: int = 10,
+    specificity: int = 90,
 ) -> tuple[PromptTemplate, PromptVersion]:
+    """A template with an active version, specific enough to beat the seeded defaults."""
     template = PromptTemplateFactory(conditions=conditions or {}, specificity=specificity)
     version = PromptVersionFactory(
         template=template, version=1, content=content, status=PromptVersion.Status.ACTIVE

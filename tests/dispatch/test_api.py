@@ -68,7 +68,7 @@ def test_next_answers_204_with_no_body_when_nothing_is_eligible(agent_client):
     assert response.content == b""
 
 
-def test_next_without_a_template_has_null_prompt_and_meta(agent_client):
+def test_next_without_a_template_has_null_prompt_and_meta(agent_client, no_templates):
     IssueFactory()
     body = agent_client.get(NEXT).json()
     assert body["prompt"] is None and body["meta"] is None and body["claimToken"]

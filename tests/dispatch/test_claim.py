@@ -188,7 +188,7 @@ def test_claim_hydrates_the_selected_template_and_counts_its_use(claim_path):
     assert claim.issue.pk == issue.pk
 
 
-def test_claim_without_a_matching_template_has_no_prompt_and_no_meta(claim_path):
+def test_claim_without_a_matching_template_has_no_prompt_and_no_meta(claim_path, no_templates):
     IssueFactory()
     claim = claim_next_issue(agent_name="a1")
     assert claim.prompt is None and claim.meta is None
