@@ -175,7 +175,7 @@ class ErrorDetailsOut(serializers.Serializer):
 
 
 class ErrorOut(serializers.Serializer):
-    """The one error body every endpoint answers with (see ``exception_handler``)."""
+    """The one error body every endpoint answers with."""
 
     error = serializers.CharField(help_text="What went wrong, for humans.")
     details = ErrorDetailsOut()

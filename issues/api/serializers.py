@@ -3,6 +3,7 @@ rows exactly as upstream's OpenAPI components (Issue, Label, IssueRelation, Comm
 Goal); ``<Thing>In`` serializers (below the outputs) validate request bodies."""
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from issues.api.fields import (
@@ -24,16 +25,54 @@ class HypothesisOut(serializers.Serializer):
     prediction = serializers.CharField(required=False)
 
 
+class CommitRefOut(serializers.Serializer):
+    sha = serializers.CharField()
+    message = serializers.CharField()
+    url = serializers.CharField(required=False)
+    author = serializers.CharField(required=False)
+    timestamp = serializers.CharField(required=False)
+
+
+class PullRequestRefOut(serializers.Serializer):
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+    url = serializers.CharField(required=False)
+    state = serializers.CharField(required=False)
+    mergedAt = serializers.CharField(required=False, allow_null=True)
+
+
+# The agent-written JSON columns are rendered exactly as stored (a typed serializer would drop or
+# choke on keys it does not know); the schema still documents their shape.
+@extend_schema_field(HypothesisOut(allow_null=True))
+class HypothesisJSONField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(CommitRefOut(many=True, allow_null=True))
+class CommitsJSONField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(PullRequestRefOut(many=True, allow_null=True))
+class PullRequestsJSONField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
+class JSONObjectOutField(serializers.JSONField):
+    pass
+
+
 class IssueOut(serializers.ModelSerializer):
     parentId = serializers.CharField(source="parent_id", allow_null=True)
     projectId = serializers.CharField(source="project_id", allow_null=True)
     signalSource = serializers.CharField(source="signal_source", allow_null=True)
-    signalPayload = serializers.JSONField(source="signal_payload", allow_null=True)
-    hypothesis = serializers.JSONField(allow_null=True)
+    signalPayload = JSONObjectOutField(source="signal_payload", allow_null=True)
+    hypothesis = HypothesisJSONField(allow_null=True)
     agentSessionId = serializers.CharField(source="agent_session_id", allow_null=True)
     agentSummary = serializers.CharField(source="agent_summary", allow_null=True)
-    commits = serializers.JSONField(allow_null=True)
-    pullRequests = serializers.JSONField(source="pull_requests", allow_null=True)
+    commits = CommitsJSONField(allow_null=True)
+    pullRequests = PullRequestsJSONField(source="pull_requests", allow_null=True)
     completedAt = serializers.DateTimeField(source="completed_at", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
