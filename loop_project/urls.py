@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/", include("dispatch.api.urls")),
     path("api/", include("templates_app.api.urls")),
     path("api/", include("integrations.urls")),
+    path("mcp", include("loop_project.mcp_view")),
 ]

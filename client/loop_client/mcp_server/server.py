@@ -1,0 +1,29 @@
+"""The MCP server object for the stdio transport (and the SDK's in-memory test sessions)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from mcp import types
+from mcp.server.lowlevel import Server
+
+from loop_client import __version__
+from loop_client.mcp_server.runtime import INSTRUCTIONS, SERVER_NAME, call_tool, tool_definitions
+from loop_client.mcp_server.tools import ToolContext
+
+
+def build_server(context_factory: Callable[[], ToolContext]) -> Server[Any, Any]:
+    server: Server[Any, Any] = Server(SERVER_NAME, version=__version__, instructions=INSTRUCTIONS)
+
+    @server.list_tools()
+    async def list_tools() -> list[types.Tool]:
+        return tool_definitions()
+
+    # Arguments are validated by the tool's own model (same messages on every transport).
+    @server.call_tool(validate_input=False)
+    async def handle_call(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        # The SDK is synchronous; run it off the event loop so the session stays responsive.
+        return await anyio.to_thread.run_sync(call_tool, context_factory(), name, arguments)
+
+    return server
