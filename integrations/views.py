@@ -38,10 +38,10 @@ from integrations.posthog import parse as posthog_parse
 from integrations.posthog import verify as posthog_verify
 from integrations.sentry import parse as sentry_parse
 from integrations.sentry import verify as sentry_verify
-from loop_project.api import error_body
+from loop_project.api import ErrorOut, error_body
 from signals_app.api.parsers import declared_length, read_at_most
 from signals_app.api.responses import ingest_body
-from signals_app.api.serializers import IngestErrorOut, SignalWithIssueOut
+from signals_app.api.serializers import SignalWithIssueOut
 from signals_app.services import ingest_signal
 
 logger = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ def _webhook_schema(
     credentials: list[OpenApiParameter],
     extra: list[OpenApiParameter],
 ) -> Callable[[Any], Any]:
-    error = IngestErrorOut
+    error = ErrorOut
     return extend_schema(
         tags=["Webhooks"],
         summary=summary,

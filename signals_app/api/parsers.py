@@ -4,20 +4,13 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from rest_framework import status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from loop_project.errors import LoopError
+from loop_project.api import PayloadTooLarge
 
 # POST /api/signals bodies; a signal is an event, not a data dump.
 MAX_SIGNAL_BODY_BYTES = 1024 * 1024
-
-
-class PayloadTooLarge(LoopError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Payload too large"
-    default_code = "payload_too_large"
 
 
 def declared_length(meta: dict[str, Any]) -> int | None:

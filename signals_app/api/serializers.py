@@ -18,8 +18,13 @@ class JSONObjectField(serializers.JSONField):
     """A JSON object (documented as one in the schema)."""
 
 
+# Plain values, so the schema's severity enum is the one other Signal shapes use.
+SEVERITIES = list(Signal.Severity.values)
+
+
 class SignalOut(serializers.ModelSerializer):
     sourceId = serializers.CharField(source="source_id", allow_null=True)
+    severity = serializers.ChoiceField(choices=SEVERITIES)
     payload = JSONObjectField()
     issueId = serializers.CharField(source="issue_id")
     createdAt = serializers.DateTimeField(source="created_at")
@@ -55,13 +60,6 @@ class SignalIngestOut(serializers.Serializer):
     )
 
 
-class IngestErrorOut(serializers.Serializer):
-    error = serializers.CharField()
-    details = serializers.DictField(
-        help_text='{"fieldErrors": {"field": ["message", ...]}}', required=False
-    )
-
-
 def _storable_text(value: str) -> None:
     problem = text_problem(value)
     if problem:
@@ -81,7 +79,7 @@ class SignalIn(serializers.Serializer):
         help_text="The event's id in the source system.",
     )
     type = _text(max_length=100, help_text="What happened: error_rate, deploy_failed, ...")
-    severity = serializers.ChoiceField(choices=Signal.Severity.choices)
+    severity = serializers.ChoiceField(choices=SEVERITIES)
     payload = JSONObjectField(help_text="The event itself (a JSON object).")
     projectId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     fingerprint = _text(

@@ -7,9 +7,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from issues.audit import actor_for_user
+from loop_project.api import ErrorOut
 from signals_app.api.parsers import SignalJSONParser
 from signals_app.api.responses import ingest_response
-from signals_app.api.serializers import IngestErrorOut, SignalIn, SignalIngestOut
+from signals_app.api.serializers import SignalIn, SignalIngestOut
 from signals_app.services import ingest_signal
 
 
@@ -35,11 +36,11 @@ class SignalIngestApi(APIView):
         responses={
             201: SignalIngestOut,
             200: SignalIngestOut,
-            400: IngestErrorOut,
-            401: IngestErrorOut,
-            403: IngestErrorOut,
-            413: IngestErrorOut,
-            422: IngestErrorOut,
+            400: ErrorOut,
+            401: ErrorOut,
+            403: ErrorOut,
+            413: ErrorOut,
+            422: ErrorOut,
         },
         examples=[
             OpenApiExample(
