@@ -14,6 +14,11 @@ never paste it into issues, comments or summaries). JSON fields are camelCase; e
 `{"error": "...", "details": {"fieldErrors": {...}}}`.
 
 {% set token = claimToken or "$CLAIM_TOKEN" -%}
+{% set follow_up_parent = parent.id if parent else issue.id -%}
+{% if not claimToken -%}
+`$CLAIM_TOKEN` below stands for the `claimToken` your `GET /api/dispatch/next` answer carried.
+
+{% endif -%}
 ```sh
 LOOP_URL={{ loopUrl }}
 AUTH="Authorization: Bearer $LOOP_API_KEY"
@@ -31,9 +36,11 @@ curl -s -X POST "$LOOP_URL/api/issues/{{ issue.id }}/comments" -H "$AUTH" \\
   -d '{"body": "What I found and why", "authorName": "your-agent-name", "authorType": "agent"}'
 
 # Create a follow-up issue (type: signal | hypothesis | plan | task | monitor;
-# priority: 1 urgent, 2 high, 3 medium, 4 low; status todo puts it in the dispatch queue)
+# priority: 1 urgent, 2 high, 3 medium, 4 low; status todo puts it in the dispatch queue).
+# Issues nest one level only: a child of a child is refused, so follow-ups of a child issue
+# go under its parent.
 curl -s -X POST "$LOOP_URL/api/issues" -H "$AUTH" -H "Content-Type: application/json" \\
-  -d '{"title": "...", "type": "task", "status": "todo", "priority": 3, "parentId": "{{ issue.id }}", "description": "..."}'
+  -d '{"title": "...", "type": "task", "status": "todo", "priority": 3, "parentId": "{{ follow_up_parent }}", "description": "..."}'
 
 # Say that one issue must wait for another (types: blocks | blocked_by | related | duplicate)
 curl -s -X POST "$LOOP_URL/api/issues/<issueId>/relations" -H "$AUTH" \\
@@ -98,10 +105,6 @@ SIBLING_CONTEXT = """\
 - #{{ sibling.number }} {{ sibling.title }} ({{ sibling.type }}, {{ sibling.status }})
 {%- if sibling.status == "canceled" and sibling.agentSummary %} — failed before: {{ sibling.agentSummary }}{% endif %}
 {% endfor %}
-{%- if hasFailedSessions %}
-At least one sibling was canceled after an agent worked on it. Read why before you repeat the
-same approach.
-{% endif %}
 {%- endif %}
 """
 

@@ -8,8 +8,9 @@ Template versions are written by agents as well as humans, so the content is unt
   instance or manager to reach through.
 - Resource limits the sandbox leaves open are closed here: string/list repetition and ``**`` that
   would build huge values, format strings with huge widths, and an overall output cap.
-- ``StrictUndefined``: a typo (``{{ issue.titel }}``) is an error naming the attribute, not a
-  silently empty string in an agent's instructions.
+- ``PromptUndefined`` (strict): a typo (``{{ issue.titel }}``) is an error naming the attribute,
+  not a silently empty string in an agent's instructions; only ``{% if missing %}`` is allowed
+  (false), for optional keys in issue JSON.
 - ``autoescape=False``: the output is markdown for an agent, not HTML.
 
 ``render_prompt`` never raises for a bad template: it returns ``RenderResult(prompt=None,
@@ -72,6 +73,18 @@ class RenderResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+class PromptUndefined(StrictUndefined):
+    """Strict everywhere (printing, iterating, comparing, calling a missing name is an error that
+    names it) except truth tests: ``{% if issue.hypothesis.prediction %}`` is the natural way to
+    write "if this optional key is there", and issue JSON (payloads, hypotheses) has optional
+    keys. A missing value is simply false there."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
 
 
 class PartialLoader(BaseLoader):
@@ -248,7 +261,7 @@ def _size_checked_filter(func: Callable[..., Any], width_args: tuple[str, ...] =
 def _make_environment() -> PromptEnvironment:
     env = PromptEnvironment(
         loader=PartialLoader(),
-        undefined=StrictUndefined,
+        undefined=PromptUndefined,
         autoescape=False,
         keep_trailing_newline=True,
         auto_reload=False,

@@ -278,16 +278,3 @@ class VersionPageOut(serializers.Serializer):
 class ReviewPageOut(serializers.Serializer):
     data = PromptReviewOut(many=True)
     total = serializers.IntegerField()
-
-
-class ErrorDetailsOut(serializers.Serializer):
-    fieldErrors = serializers.DictField(  # noqa: N815
-        child=serializers.ListField(child=serializers.CharField())
-    )
-
-
-class ErrorOut(serializers.Serializer):
-    """The one error body (loop_project.api.exception_handler), for the schema."""
-
-    error = serializers.CharField()
-    details = ErrorDetailsOut()

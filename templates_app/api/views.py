@@ -9,10 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from issues.audit import actor_for_user
-from loop_project.api import LoopPagination, PageParams, data_response
+from loop_project.api import ErrorOut, LoopJSONParser, LoopPagination, PageParams, data_response
 from templates_app import selectors, services
 from templates_app.api.serializers import (
-    ErrorOut,
     PreviewOut,
     PromptHealthOut,
     PromptReviewOut,
@@ -48,6 +47,9 @@ def _paginated(request: Request, view: APIView, queryset, serializer_class) -> R
 
 
 class TemplateListApi(APIView):
+    # Oversized or too deeply nested JSON is a 413/400, never a 500.
+    parser_classes = [LoopJSONParser]
+
     @extend_schema(
         tags=_TAGS, operation_id="templates_list", summary="List prompt templates",
         parameters=[PageParams],
@@ -84,6 +86,8 @@ class TemplateListApi(APIView):
 
 
 class TemplateDetailApi(APIView):
+    parser_classes = [LoopJSONParser]
+
     @extend_schema(
         tags=_TAGS, operation_id="templates_retrieve", summary="Get template by ID",
         description="The template with its active version (null when it has none).",
@@ -121,6 +125,8 @@ class TemplateDetailApi(APIView):
 
 
 class VersionListApi(APIView):
+    parser_classes = [LoopJSONParser]
+
     @extend_schema(
         tags=_TAGS, operation_id="templates_versions_list", summary="List versions for a template",
         description="Newest first.",
@@ -164,6 +170,8 @@ class VersionListApi(APIView):
 
 
 class VersionPromoteApi(APIView):
+    parser_classes = [LoopJSONParser]
+
     @extend_schema(
         tags=_TAGS, operation_id="templates_versions_promote", summary="Promote a version to active",
         description="Makes the version active and retires the previously active one, atomically.",
@@ -210,6 +218,8 @@ class TemplatePreviewApi(APIView):
 
 
 class PromptReviewCreateApi(APIView):
+    parser_classes = [LoopJSONParser]
+
     @extend_schema(
         tags=["Prompt Reviews"], operation_id="prompt_reviews_create", summary="Submit a prompt review",
         description=(

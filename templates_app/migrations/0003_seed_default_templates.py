@@ -194,7 +194,9 @@ Do not duplicate them; add only what is missing.
 1. **Read the plan** and whatever it links to (`GET {{ loopUrl }}/api/issues/{{ issue.id }}`
    shows its relations). Check the approach still makes sense against the code as it is today.
 2. **Create the tasks** as children of this plan, status `todo`. Each task is one reviewable change
-   an agent can finish in a single session, with a description that says what "done" means:
+   an agent can finish in a single session, with a description that says what "done" means.
+{%- if parent %} This plan itself has a parent, and Loop nests one level only, so put the tasks
+   under that parent instead (`"parentId": "{{ parent.id }}"`).{% endif %}
 
    ```sh
    curl -s -X POST "{{ loopUrl }}/api/issues" -H "Authorization: Bearer $LOOP_API_KEY" \
@@ -203,7 +205,7 @@ Do not duplicate them; add only what is missing.
        "type": "task",
        "status": "todo",
        "priority": {{ issue.priority if issue.priority else 3 }},
-       "parentId": "{{ issue.id }}",
+       "parentId": "{{ parent.id if parent else issue.id }}",
        {%- if issue.projectId %}
        "projectId": "{{ issue.projectId }}",
        {%- endif %}
@@ -303,8 +305,9 @@ A monitor closes the loop: it checks whether finished work had the effect it was
    - Did not work, or made things worse: report it as a new signal (`POST {{ loopUrl }}/api/signals`
      with the evidence in `payload`) so the loop starts again with what you learned, then finish
      this monitor as `done` with that conclusion.
-   - Too early to tell: say so in a comment and release the issue with a reason, so it comes
-     back later.
+   - Too early to tell: leave a comment with what you measured and when it is worth looking
+     again, and PATCH the monitor to status `backlog` (not `todo`: that would hand it straight
+     back to the next agent). A human or a later plan moves it back to `todo`.
 """ + TAIL
 
 DEFAULTS = [

@@ -180,3 +180,13 @@ def test_check_content_flags_problems_before_saving():
     ]
     assert check_content("{{ isue.title }}")[0].startswith("Unknown variable(s): isue")
     assert check_content("{% include issue.title %}") == ["Partials must be included by a literal name"]
+
+
+def test_missing_optional_key_is_false_in_if_but_an_error_when_printed():
+    issue = IssueFactory(hypothesis={"statement": "s"})
+    shown = _render("{% if issue.hypothesis.prediction %}P{% else %}none{% endif %}", issue)
+    assert shown.prompt == "none"
+    printed = _render("{{ issue.hypothesis.prediction }}", issue)
+    assert printed.prompt is None and "'prediction'" in printed.error
+    looped = _render("{% for e in issue.hypothesis.evidence %}{{ e }}{% endfor %}", issue)
+    assert looped.prompt is None and "'evidence'" in looped.error
