@@ -261,11 +261,13 @@ def release_claim(*, issue_id: str, actor: str, claim_token: str | None = None, 
     With ``claim_token`` the caller must still hold the claim (else 409). Without it this is a
     staff override (admin): any in-progress issue is released.
     """
-    issue = Issue.objects.select_for_update().filter(pk=issue_id).first()
-    if issue is None:
-        raise NotFound("Issue not found")
+    try:
+        issue = Issue.objects.select_for_update().get(pk=issue_id)
+    except Issue.DoesNotExist:
+        raise NotFound("Issue not found") from None
     if claim_token is not None and (
-        issue.status != Issue.Status.IN_PROGRESS or issue.claim_token != claim_token
+        issue.status != Issue.Status.IN_PROGRESS
+        or not secrets.compare_digest((issue.claim_token or "").encode(), claim_token.encode())
     ):
         raise _claim_lost(issue_id)
     if issue.status != Issue.Status.IN_PROGRESS:

@@ -323,6 +323,8 @@ def test_release_errors(agent_client, make_client):
     claim = agent_client.get(NEXT).json()
     issue_id = claim["issue"]["id"]
     assert agent_client.post(release_url(issue_id), {}).status_code == 400
+    assert agent_client.post(release_url(issue_id), {"claimToken": "ünïcødé"}).status_code == 409
+    assert agent_client.post(heartbeat_url(issue_id), {"claimToken": "ünïcødé"}).status_code == 409
     assert agent_client.post(release_url("nope"), {"claimToken": "t"}).status_code == 404
     reader = make_client(scopes=["read", "write"], name="reader")
     assert reader.post(release_url(issue_id), {"claimToken": claim["claimToken"]}).status_code == 403
