@@ -65,14 +65,26 @@ class Preview:
         return None
 
 
-def template_preview(*, issue_id: str) -> Preview:
+def template_preview(*, issue_id: str, version_id: str | None = None) -> Preview:
     """What dispatch would hand out for this issue right now, without claiming it or counting
-    usage. 404 for an unknown or deleted issue."""
+    usage. With ``version_id``, that version (a draft, say) is rendered instead of the selected
+    one, so a new version can be tried before it is promoted. 404 for an unknown or deleted issue
+    or version."""
     try:
         issue = Issue.objects.get(pk=issue_id)
     except Issue.DoesNotExist:
         raise NotFound("Issue not found") from None
-    selection = select_template(issue)
+    if version_id is not None:
+        version = (
+            PromptVersion.objects.select_related("template")
+            .filter(pk=version_id, template__deleted_at__isnull=True)
+            .first()
+        )
+        if version is None:
+            raise NotFound("Version not found", field="versionId")
+        selection: Selection | None = Selection(template=version.template, version=version)
+    else:
+        selection = select_template(issue)
     if selection is None:
         return Preview(issue=issue, selection=None, result=None)
     return Preview(issue=issue, selection=selection, result=render_prompt(version=selection.version, issue=issue))

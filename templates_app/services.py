@@ -370,7 +370,8 @@ def _improvement_description(template: PromptTemplate, version: PromptVersion) -
         f"2. Write a better version: `POST /api/templates/{template.pk}/versions` with "
         '`{"content": "...", "changelog": "what changed and why", "authorType": "agent", '
         '"authorName": "<you>"}` (it starts as a draft).\n'
-        "3. Check it against a real issue: `GET /api/templates/preview/<issueId>`.\n"
+        "3. Try it on a real issue before promoting: "
+        "`GET /api/templates/preview/<issueId>?versionId=<versionId>`.\n"
         f"4. Promote it: `POST /api/templates/{template.pk}/versions/<versionId>/promote`.\n"
         "5. Close this task with an agentSummary saying what you changed."
     )

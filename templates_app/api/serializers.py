@@ -168,6 +168,13 @@ class ReviewIn(serializers.Serializer):
 # --- preview ---------------------------------------------------------------------------------
 
 
+class PreviewIn(serializers.Serializer):
+    versionId = serializers.CharField(  # noqa: N815
+        required=False, max_length=64,
+        help_text="Render this version (e.g. a draft) instead of the one selection picks (ours).",
+    )
+
+
 class PreviewIssueOut(serializers.Serializer):
     id = serializers.CharField()
     number = serializers.IntegerField()

@@ -12,6 +12,7 @@ from issues.audit import actor_for_user
 from loop_project.api import ErrorOut, LoopJSONParser, LoopPagination, PageParams, data_response
 from templates_app import selectors, services
 from templates_app.api.serializers import (
+    PreviewIn,
     PreviewOut,
     PromptHealthOut,
     PromptReviewOut,
@@ -208,12 +209,24 @@ class TemplatePreviewApi(APIView):
             "Selects and renders the template dispatch would use for the issue, without claiming "
             "it or counting usage. The answer is at the top level and again under `data`. With no "
             "match, template, version and prompt are null and `message` says why; a template that "
-            "fails to render gives prompt null and the reason in `message` and `error`."
+            "fails to render gives prompt null and the reason in `message` and `error`. "
+            "`versionId` renders that version (e.g. a draft) instead, to try it before promoting."
         ),
-        responses={200: PreviewOut, 404: OpenApiResponse(ErrorOut, description="Issue not found"), **_AUTH},
+        parameters=[PreviewIn],
+        responses={
+            200: PreviewOut,
+            400: _INVALID,
+            404: OpenApiResponse(ErrorOut, description="Issue (or the given version) not found"),
+            **_AUTH,
+        },
     )
     def get(self, request: Request, issue_id: str) -> Response:
-        body = preview_body(selectors.template_preview(issue_id=issue_id))
+        params = PreviewIn(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        preview = selectors.template_preview(
+            issue_id=issue_id, version_id=params.validated_data.get("versionId")
+        )
+        body = preview_body(preview)
         return Response({**body, "data": body})
 
 

@@ -345,3 +345,16 @@ def test_reading_needs_a_key_and_writing_needs_write_scope(anon_client, make_cli
     assert reader.get("/api/dashboard/prompts").status_code == 200
     assert _create(reader).status_code == 403
     assert reader.post("/api/prompt-reviews", {}, format="json").status_code == 403
+
+
+def test_preview_a_draft_version_before_promoting(api_client, no_templates):
+    template_id = _create(api_client).json()["data"]["id"]
+    _add_version(api_client, template_id, content="v1 {{ issue.title }}")
+    draft = _add_version(api_client, template_id, content="v2 {{ issue.title }}").json()["data"]["id"]
+    issue = IssueFactory(title="x")
+    assert api_client.get(f"/api/templates/preview/{issue.pk}").json()["prompt"] == "v1 x"
+    body = api_client.get(f"/api/templates/preview/{issue.pk}?versionId={draft}").json()
+    assert body["prompt"] == "v2 x" and body["version"] == {"id": draft, "version": 2}
+    assert PromptVersion.objects.get(pk=draft).status == "draft"
+    missing = api_client.get(f"/api/templates/preview/{issue.pk}?versionId=nope")
+    assert missing.status_code == 404 and "versionId" in missing.json()["details"]["fieldErrors"]
