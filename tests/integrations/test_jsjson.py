@@ -2,6 +2,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from integrations.jsjson import js_compact_dumps, js_number
 
@@ -47,3 +49,34 @@ def test_nested_document():
     assert js_compact_dumps(document) == (
         '{"action":"created","data":{"issue":{"count":"1","n":2,"ok":false}}}'
     )
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53), max_value=2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=20,
+)
+
+
+def as_javascript(value):
+    """The value as JavaScript holds it: every number a double."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, list):
+        return [as_javascript(item) for item in value]
+    return {key: as_javascript(item) for key, item in value.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_compact_form_is_the_same_document(value):
+    text = js_compact_dumps(value)
+    assert as_javascript(json.loads(text)) == as_javascript(value)
+    assert js_compact_dumps(json.loads(text)) == text  # stable: re-serialising changes nothing
