@@ -3,17 +3,26 @@ camelCase lives only here. ``<Thing>Out`` renders upstream's OpenAPI components 
 PromptVersion, PromptReview); ``<Thing>In`` validates a request body."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from issues.api.fields import (
+    IdField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictIntegerField,
+    json_problem,
+)
 from issues.models import Issue
 from loop_project.errors import LoopError
 from templates_app.models import SLUG_REGEX, PromptReview, PromptTemplate, PromptVersion
 from templates_app.services import validate_conditions
 
 AUTHOR_TYPES = ["human", "agent"]
+SLUG_PATTERN = re.compile(SLUG_REGEX)
 
 
 class ConditionsSchema(serializers.Serializer):
@@ -33,9 +42,13 @@ class ConditionsField(serializers.JSONField):
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         try:
-            return validate_conditions(super().to_internal_value(data))
+            conditions = validate_conditions(super().to_internal_value(data))
         except LoopError as exc:
             raise serializers.ValidationError(str(exc.detail)) from None
+        problem = json_problem(conditions)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return conditions
 
 
 # --- outputs ---------------------------------------------------------------------------------
@@ -124,23 +137,27 @@ class ReviewEnvelopeOut(serializers.Serializer):
 
 
 class TemplateCreateIn(serializers.Serializer):
-    slug = serializers.RegexField(
-        SLUG_REGEX, max_length=200,
-        error_messages={"invalid": "Use lowercase letters and digits separated by single hyphens."},
-    )
-    name = serializers.CharField(min_length=1, max_length=500)
-    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    slug = StrictCharField(max_length=200)
+    name = StrictCharField(min_length=1, max_length=500)
+    description = StrictCharField(required=False, allow_blank=True, allow_null=True)
     conditions = ConditionsField(required=False, default=dict)
-    specificity = serializers.IntegerField(min_value=0, max_value=100, required=False, default=10)
-    projectId = serializers.CharField(required=False, allow_null=True, max_length=64)  # noqa: N815
+    specificity = StrictIntegerField(min_value=0, max_value=100, required=False, default=10)
+    projectId = IdField(required=False, allow_null=True)  # noqa: N815
+
+    def validate_slug(self, value: str) -> str:
+        if not SLUG_PATTERN.fullmatch(value):
+            raise serializers.ValidationError(
+                "Use lowercase letters and digits separated by single hyphens."
+            )
+        return value
 
 
 class TemplateUpdateIn(serializers.Serializer):
-    name = serializers.CharField(min_length=1, max_length=500, required=False)
-    description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    name = StrictCharField(min_length=1, max_length=500, required=False)
+    description = StrictCharField(required=False, allow_blank=True, allow_null=True)
     conditions = ConditionsField(required=False)
-    specificity = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    projectId = serializers.CharField(required=False, allow_null=True, max_length=64)  # noqa: N815
+    specificity = StrictIntegerField(min_value=0, max_value=100, required=False)
+    projectId = IdField(required=False, allow_null=True)  # noqa: N815
 
     def to_changes(self) -> dict[str, Any]:
         """Validated fields as model field names (only those sent)."""
@@ -149,20 +166,20 @@ class TemplateUpdateIn(serializers.Serializer):
 
 
 class VersionCreateIn(serializers.Serializer):
-    content = serializers.CharField(min_length=1, trim_whitespace=False)
-    changelog = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    authorType = serializers.ChoiceField(choices=AUTHOR_TYPES)  # noqa: N815
-    authorName = serializers.CharField(min_length=1, max_length=200)  # noqa: N815
+    content = StrictCharField(min_length=1)
+    changelog = StrictCharField(required=False, allow_blank=True, allow_null=True)
+    authorType = StrictChoiceField(choices=AUTHOR_TYPES)  # noqa: N815
+    authorName = StrictCharField(min_length=1, max_length=200)  # noqa: N815
 
 
 class ReviewIn(serializers.Serializer):
-    versionId = serializers.CharField(max_length=64, help_text="The prompt version being reviewed")  # noqa: N815
-    issueId = serializers.CharField(max_length=64, help_text="The issue this prompt was used for")  # noqa: N815
-    clarity = serializers.IntegerField(min_value=1, max_value=5)
-    completeness = serializers.IntegerField(min_value=1, max_value=5)
-    relevance = serializers.IntegerField(min_value=1, max_value=5)
-    feedback = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=10_000)
-    authorType = serializers.ChoiceField(choices=AUTHOR_TYPES)  # noqa: N815
+    versionId = IdField(help_text="The prompt version being reviewed")  # noqa: N815
+    issueId = IdField(help_text="The issue this prompt was used for")  # noqa: N815
+    clarity = StrictIntegerField(min_value=1, max_value=5)
+    completeness = StrictIntegerField(min_value=1, max_value=5)
+    relevance = StrictIntegerField(min_value=1, max_value=5)
+    feedback = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=10_000)
+    authorType = StrictChoiceField(choices=AUTHOR_TYPES)  # noqa: N815
 
 
 # --- preview ---------------------------------------------------------------------------------

@@ -358,3 +358,30 @@ def test_preview_a_draft_version_before_promoting(api_client, no_templates):
     assert PromptVersion.objects.get(pk=draft).status == "draft"
     missing = api_client.get(f"/api/templates/preview/{issue.pk}?versionId=nope")
     assert missing.status_code == 404 and "versionId" in missing.json()["details"]["fieldErrors"]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("templates", {"slug": "ok", "name": 123}, "name"),
+    ("templates", {"slug": "ok", "name": "n", "specificity": True}, "specificity"),
+    ("templates", {"slug": "ok", "name": "n", "specificity": "5"}, "specificity"),
+    ("templates", {"slug": "ok", "name": "n\x00"}, "name"),
+    ("templates", {"slug": "ok", "name": "n", "conditions": {"labels": ["a\x00"]}}, "conditions"),
+    ("versions", {"content": "a\x00b", "authorType": "agent", "authorName": "a"}, "content"),
+    ("versions", {"content": 5, "authorType": "agent", "authorName": "a"}, "content"),
+    ("reviews", {"clarity": "4"}, "clarity"),
+    ("reviews", {"relevance": 4.5}, "relevance"),
+    ("reviews", {"feedback": "x\x00"}, "feedback"),
+    ("reviews", {"versionId": 12}, "versionId"),
+])
+def test_wrong_json_types_and_unstorable_text_are_400(api_client, path, body, field):
+    template_id = _create(api_client, slug="typed").json()["data"]["id"]
+    version_id = _add_version(api_client, template_id).json()["data"]["id"]
+    if path == "templates":
+        response = api_client.post("/api/templates", body, format="json")
+    elif path == "versions":
+        response = api_client.post(f"/api/templates/{template_id}/versions", body, format="json")
+    else:
+        response = api_client.post("/api/prompt-reviews",
+                                   _review_body(version_id, IssueFactory().pk, **body), format="json")
+    assert response.status_code == 400
+    assert field in response.json()["details"]["fieldErrors"]
