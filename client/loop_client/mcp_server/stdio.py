@@ -34,9 +34,9 @@ def _version(value: bool) -> None:
 
 @app.command()
 def serve(
-    api_url: Annotated[str | None, typer.Option("--api-url", help="Loop server URL [env LOOP_API_URL].")] = None,
+    api_url: Annotated[str | None, typer.Option("--api-url", help="Loop server URL (env LOOP_API_URL).")] = None,
     token: Annotated[
-        str | None, typer.Option("--token", "--api-key", help="API key [env LOOP_API_KEY].")
+        str | None, typer.Option("--token", "--api-key", help="API key (env LOOP_API_KEY).")
     ] = None,
     agent_name: Annotated[
         str, typer.Option("--agent-name", envvar="LOOP_AGENT_NAME", help="Author name on comments.")

@@ -1,0 +1,48 @@
+"""Fixtures for the client package's tests: an isolated CLI environment and runner."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from loop_client.cli.app import app
+from loop_client.cli.state import CliState
+from tests.client.fakes import FakeApi
+
+
+@pytest.fixture(autouse=True)
+def isolated_client_env(tmp_path, monkeypatch) -> Path:
+    """No test reads the developer's real config or environment."""
+    config = tmp_path / "loop" / "config.json"
+    monkeypatch.setenv("LOOP_CONFIG_FILE", str(config))
+    monkeypatch.delenv("LOOP_API_URL", raising=False)
+    monkeypatch.delenv("LOOP_API_KEY", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    return config
+
+
+@dataclass
+class CliHarness:
+    api: FakeApi = field(default_factory=FakeApi)
+    connections: list[dict[str, Any]] = field(default_factory=list)
+
+    def factory(self, **kwargs: Any):
+        self.connections.append(kwargs)
+        return self.api.client(**kwargs)
+
+    def __call__(self, *args: str, input: str | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(app, list(args), input=input, obj=CliState(client_factory=self.factory))
+
+
+@pytest.fixture
+def cli() -> CliHarness:
+    return CliHarness()
+
+
+CliFixture = Callable[..., Result]
