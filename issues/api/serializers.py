@@ -179,12 +179,11 @@ class CommentThreadOut(CommentOut):
         read_only_fields = fields
 
 
+# Renders what issues.selectors.issue_detail loads up front (live_parent, live_children, ...).
 class IssueDetailOut(IssueOut):
-    """An issue with its context (``issues.selectors.issue_detail`` loads all of it up front).
-
-    Upstream's keys (parent, children, labels, relations) plus, additively, ``inverseRelations``
-    (relations other issues hold to this one: "A blocks B" shows on B here), the threaded
-    ``comments`` and the ``signal`` that opened the issue."""
+    """An issue with its context: upstream's parent, children, labels and relations, plus
+    inverseRelations (relations other issues hold to this one: "A blocks B" shows on B here), the
+    threaded comments and the signal that opened the issue."""
 
     parent = IssueOut(source="live_parent", allow_null=True)
     children = IssueOut(many=True, source="live_children")
