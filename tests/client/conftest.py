@@ -46,3 +46,29 @@ def cli() -> CliHarness:
 
 
 CliFixture = Callable[..., Result]
+
+
+@dataclass
+class LiveLoop:
+    """A live Loop server (pytest-django's ``live_server``) and a key to call it with."""
+
+    url: str
+    key: str
+
+    def client(self, key: str | None = None, **kwargs: Any):
+        from loop_client import LoopClient
+
+        return LoopClient(api_url=self.url, api_key=key if key is not None else self.key, **kwargs)
+
+    def new_key(self, *, scopes: list[str] | None = None, name: str = "agent") -> str:
+        from tests.factories import make_api_key
+
+        return make_api_key(name=name, scopes=scopes)[1]
+
+
+@pytest.fixture
+def live_loop(live_server, transactional_db) -> LiveLoop:
+    from tests.factories import make_api_key
+
+    _, plaintext = make_api_key(name="client-tests")
+    return LiveLoop(url=live_server.url, key=plaintext)

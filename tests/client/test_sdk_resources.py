@@ -108,7 +108,7 @@ def test_issues_create_sends_camel_case_and_only_what_was_given():
         "parentId": "sig_1",
         "labelIds": ["lab_1"],
         "hypothesis": {"statement": "JWT expired", "confidence": 0.8, "evidence": ["logs"],
-                       "validationCriteria": "no 401s", "prediction": None},
+                       "validationCriteria": "no 401s"},
     }
 
 
@@ -369,3 +369,16 @@ def test_health_and_info_are_public_endpoints():
 
 def test_unset_is_falsy_singleton():
     assert not UNSET and repr(UNSET) == "UNSET"
+
+
+def test_issue_detail_reads_inverse_relations_and_comments():
+    held_by_other = {"id": "r9", "type": "blocked_by", "issueId": "t", "relatedIssueId": "h", "createdAt": "2026-02-20T12:00:00Z"}
+    comment = {"id": "c1", "body": "hi", "issueId": "h", "authorName": "a", "authorType": "agent", "parentId": None,
+               "createdAt": "2026-02-20T12:00:00Z", "replies": []}
+    api = FakeApi().on("GET", "/api/issues/h", reply(200, {"data": {**issue(id="h"), "relations": [],
+                                                                     "inverseRelations": [held_by_other], "comments": [comment]}}))
+    got = api.client().issues.get("h")
+    assert got.blocked_ids() == {"t"} and got.blocker_ids() == set()
+    assert got.has_comments and got.comments[0].body == "hi"
+    api.on("GET", "/api/issues/h", reply(200, {"data": {**issue(id="h"), "relations": []}}))
+    assert not api.client().issues.get("h").has_comments

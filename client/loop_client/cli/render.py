@@ -69,8 +69,9 @@ def issue_card(output: Output, issue: IssueDetail) -> None:
         output.table([Column("Label"), Column("Color", style="dim")], [[l.name, l.color] for l in issue.labels], title="Labels")
     if issue.children:
         issue_table(output, issue.children, title="Children")
-    if issue.relations:
-        rows = [[r.type, r.issue_id, r.related_issue_id, r.id] for r in issue.relations]
+    relations = issue.all_relations()
+    if relations:
+        rows = [[r.type, r.issue_id, r.related_issue_id, r.id] for r in relations]
         output.table([Column("Relation"), Column("Issue"), Column("Related issue"), Column("ID", style="dim")], rows, title="Relations")
 
 

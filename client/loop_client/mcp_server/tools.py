@@ -393,8 +393,11 @@ class GetIssueIn(ToolInput):
     idempotent=True,
 )
 def get_issue(ctx: ToolContext, args: GetIssueIn) -> ToolOutput:
-    data = ctx.client.issues.get(args.issueId).to_wire()
-    if args.includeComments:
+    issue = ctx.client.issues.get(args.issueId)
+    data = issue.to_wire()
+    if not args.includeComments:
+        data.pop("comments", None)
+    elif not issue.has_comments:
         data["comments"] = [c.to_wire() for c in ctx.client.comments.list(args.issueId)]
     return ToolOutput(data)
 

@@ -164,17 +164,33 @@ class Comment(LoopModel):
 
 
 class IssueDetail(Issue):
-    """``GET /api/issues/{id}``: the issue with its parent, children, labels and relations."""
+    """``GET /api/issues/{id}``: the issue with its parent, children, labels and relations.
+
+    ``relations`` are the ones this issue holds; Loop adds ``inverse_relations`` (held by other
+    issues towards this one) and the comment threads."""
 
     parent: Issue | None = None
     children: list[Issue] = Field(default_factory=list)
     labels: list[Label] = Field(default_factory=list)
     relations: list[Relation] = Field(default_factory=list)
+    inverse_relations: list[Relation] = Field(default_factory=list)
+    comments: list[Comment] = Field(default_factory=list)
+
+    @property
+    def has_comments(self) -> bool:
+        """Whether the server sent the comment threads (older servers do not)."""
+        return "comments" in self.model_fields_set
+
+    def all_relations(self) -> list[Relation]:
+        seen: dict[str, Relation] = {}
+        for rel in [*self.relations, *self.inverse_relations]:
+            seen.setdefault(rel.id, rel)
+        return list(seen.values())
 
     def blocker_ids(self) -> set[str]:
         """Ids of issues this one waits for, whichever side stored the relation."""
         ids = set()
-        for rel in self.relations:
+        for rel in self.all_relations():
             if rel.type == RelationType.BLOCKED_BY and rel.issue_id == self.id:
                 ids.add(rel.related_issue_id)
             elif rel.type == RelationType.BLOCKS and rel.related_issue_id == self.id:
@@ -184,7 +200,7 @@ class IssueDetail(Issue):
     def blocked_ids(self) -> set[str]:
         """Ids of issues that wait for this one, whichever side stored the relation."""
         ids = set()
-        for rel in self.relations:
+        for rel in self.all_relations():
             if rel.type == RelationType.BLOCKS and rel.issue_id == self.id:
                 ids.add(rel.related_issue_id)
             elif rel.type == RelationType.BLOCKED_BY and rel.related_issue_id == self.id:

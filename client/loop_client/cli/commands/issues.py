@@ -75,12 +75,14 @@ def view_issue(
     """Show one issue with its parent, children, labels, relations and comments."""
     loop = client()
     issue = loop.issues.get(issue_id)
-    threads = loop.comments.list(issue_id) if comments else []
+    threads = [] if not comments else issue.comments if issue.has_comments else loop.comments.list(issue_id)
     output = out()
     if output.is_json:
         payload = issue.to_wire()
         if comments:
             payload["comments"] = [c.to_wire() for c in threads]
+        else:
+            payload.pop("comments", None)
         output.json(payload)
         return
     issue_card(output, issue)

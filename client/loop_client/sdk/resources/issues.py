@@ -26,9 +26,10 @@ def _csv(value: str | Iterable[str] | None) -> str | None:
 
 
 def _dump(value: Any) -> Any:
-    """Models given as arguments go on the wire in their wire shape."""
+    """Models given as arguments go on the wire in their wire shape, unset fields left out (the
+    API refuses null for optional members such as ``hypothesis.prediction``)."""
     if isinstance(value, Hypothesis | CommitRef | PullRequestRef):
-        return value.to_wire()
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
     if isinstance(value, list):
         return [_dump(item) for item in value]
     return value
