@@ -8,6 +8,8 @@ from pathlib import Path
 
 import environ
 
+from loop_project.throttling import parse_rate
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -105,6 +107,20 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    # PgBouncer in transaction pooling mode (docs/deployment.md): a server session lasts one
+    # transaction, so a server-side cursor (QuerySet.iterator()) would be lost between fetches.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
+    # psycopg's connection pool, one per worker process (Django ≥ 5.1). Exclusive with
+    # persistent connections: the pool keeps them.
+    if env.bool("DATABASE_POOL", default=False):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        options["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4),
+            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -158,7 +174,32 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "loop_project.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Rate limits (docs/reliability.md): per API key, and per source address for keyless requests
+    # (webhooks). Rates are LOOP_THROTTLE_RATE / LOOP_WEBHOOK_THROTTLE_RATE below.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "loop_project.throttling.ApiKeyRateThrottle",
+        "loop_project.throttling.SourceAddressRateThrottle",
+    ],
+    # Trusted proxies in front of Loop: the client address is that many hops back in
+    # X-Forwarded-For. 0 ignores the header (a client could otherwise choose its own address).
+    "NUM_PROXIES": env.int(
+        "LOOP_NUM_PROXIES", default=1 if env.bool("LOOP_BEHIND_PROXY", default=False) else 0
+    ),
 }
+
+# --- Rate limits and cache ------------------------------------------------------------------------
+# Requests per API key, e.g. "3000/min" (periods s, min, hour, day). Empty disables the limit
+# (benchmarks, or a deployment that limits at its proxy).
+LOOP_THROTTLE_RATE = env.str("LOOP_THROTTLE_RATE", default="3000/min")
+# Requests per source address without an API key: webhooks, health, schema. Empty disables it.
+LOOP_WEBHOOK_THROTTLE_RATE = env.str("LOOP_WEBHOOK_THROTTLE_RATE", default="1200/min")
+# A typo fails at start-up instead of silently disabling a limit.
+parse_rate(LOOP_THROTTLE_RATE, "LOOP_THROTTLE_RATE")
+parse_rate(LOOP_WEBHOOK_THROTTLE_RATE, "LOOP_WEBHOOK_THROTTLE_RATE")
+# The throttle counters' cache. The default local-memory cache is per process, so each worker
+# counts on its own; a shared cache (rediscache://..., or dbcache://loop_cache after
+# `manage.py createcachetable`) makes the limits global.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Loop API",
