@@ -35,9 +35,16 @@ run: migrate
 	@if $(BIN)/python manage.py help seed_demo >/dev/null 2>&1; then $(BIN)/python manage.py seed_demo --if-empty; fi
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Production-like: DEBUG off, whitenoise-served static files, gunicorn as configured in
+# gunicorn.conf.py (override with WEB_CONCURRENCY, LOOP_WORKER_CLASS, LOOP_THREADS).
 serve: migrate
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/gunicorn -c gunicorn.conf.py loop_project.wsgi
+	DEBUG=false LOOP_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py loop_project.wsgi
+
+# The benchmark (docs/benchmarks.md): PostgreSQL on 127.0.0.1, pgbouncer, databases loop_bench*.
+# `make bench QUICK=1` is the <= 3-minute run; BENCH_ARGS passes anything else (e.g. --sizes 10000).
+bench: install
+	$(BIN)/python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -234,6 +234,10 @@ class Bench:
             "GITHUB_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "loop_project.settings",
+            # Rate limits stay on (their cost is part of every request) but far above the load:
+            # 16 agents on one address with 16 keys would otherwise be refused by design.
+            "LOOP_THROTTLE_RATE": "1000000/min",
+            "LOOP_WEBHOOK_THROTTLE_RATE": "1000000/min",
         }
         for item in self.args.serve_env:
             key, _, value = item.partition("=")
