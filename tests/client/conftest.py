@@ -1,6 +1,7 @@
 """Fixtures for the client package's tests: an isolated CLI environment and runner."""
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,5 +71,10 @@ class LiveLoop:
 def live_loop(live_server, transactional_db) -> LiveLoop:
     from tests.factories import make_api_key
 
+    # The test server writes a response's headers and body in separate sends; with Nagle on,
+    # each keep-alive request then waits ~40 ms for a delayed ACK. Accepted sockets inherit this.
+    httpd = getattr(getattr(live_server, "thread", None), "httpd", None)
+    if httpd is not None:
+        httpd.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     _, plaintext = make_api_key(name="client-tests")
     return LiveLoop(url=live_server.url, key=plaintext)
