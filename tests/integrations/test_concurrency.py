@@ -8,7 +8,13 @@ from django.test import Client
 
 from issues.models import Issue
 from signals_app.models import Signal
-from tests.integrations.helpers import deliver, github_headers, payload_bytes, sentry_headers
+from tests.integrations.helpers import (
+    deliver,
+    github_headers,
+    payload_bytes,
+    posthog_headers,
+    sentry_headers,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -34,10 +40,20 @@ def _burst(requests):
         return list(pool.map(run, requests))
 
 
-def test_twenty_parallel_copies_of_one_delivery_make_one_signal():
-    body = payload_bytes("github", "issues_opened")
-    headers = github_headers(body, "issues", delivery="7a1d-parallel")
-    responses = _burst([("github", body, headers)] * SENDERS)
+def _one_delivery(provider):
+    if provider == "github":
+        body = payload_bytes("github", "issues_opened")
+        return body, github_headers(body, "issues", delivery="7a1d-parallel")
+    if provider == "sentry":
+        body = payload_bytes("sentry", "issue_created")
+        return body, sentry_headers(body, "issue", request_id="5e1f-parallel")
+    return payload_bytes("posthog", "insight_alert_firing"), posthog_headers()  # event.uuid
+
+
+@pytest.mark.parametrize("provider", ["github", "sentry", "posthog"])
+def test_twenty_parallel_copies_of_one_delivery_make_one_signal(provider):
+    body, headers = _one_delivery(provider)
+    responses = _burst([(provider, body, headers)] * SENDERS)
     codes = sorted(r.status_code for r in responses)
     assert codes == [200] * (SENDERS - 1) + [201]
     assert {r.json()["status"] for r in responses if r.status_code == 200} == {"duplicate"}
