@@ -25,6 +25,7 @@ signal ⊃ hypothesis, then plan ⊃ tasks + monitor, the two halves joined by a
 
 Run it:  LOOP_API_URL=http://127.0.0.1:8000 LOOP_API_KEY=loop_... python examples/agent_loop.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from loop_client import UNSET, ClaimLostError, LoopClient, LoopError
 from loop_client.sdk.models import DispatchClaim, Hypothesis, Issue, IssueDetail
@@ -90,7 +91,9 @@ class LeaseKeeper:
     """Heartbeats a claim: once at once, then every third of the lease, from a thread, until
     stopped. A lost claim is remembered so the agent does not finish work it no longer owns."""
 
-    def __init__(self, client: LoopClient, claim: DispatchClaim, on_beat: Callable[[], None]) -> None:
+    def __init__(
+        self, client: LoopClient, claim: DispatchClaim, on_beat: Callable[[], None]
+    ) -> None:
         self._client = client
         self._claim = claim
         self._on_beat = on_beat
@@ -98,9 +101,11 @@ class LeaseKeeper:
         self.lost = False
         remaining = MIN_HEARTBEAT_SECONDS * 3
         if claim.lease_expires_at is not None:
-            remaining = (claim.lease_expires_at - datetime.now(timezone.utc)).total_seconds()
+            remaining = (claim.lease_expires_at - datetime.now(UTC)).total_seconds()
         self._interval = max(MIN_HEARTBEAT_SECONDS, remaining / 3)
-        self._thread = threading.Thread(target=self._run, name=f"lease-{claim.issue.number}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"lease-{claim.issue.number}", daemon=True
+        )
 
     def __enter__(self) -> LeaseKeeper:
         self.beat()
@@ -115,7 +120,9 @@ class LeaseKeeper:
         if self.lost or self._claim.claim_token is None:
             return
         try:
-            self._client.dispatch.heartbeat(self._claim.issue.id, claim_token=self._claim.claim_token)
+            self._client.dispatch.heartbeat(
+                self._claim.issue.id, claim_token=self._claim.claim_token
+            )
             self._on_beat()
         except ClaimLostError:
             self.lost = True
@@ -183,7 +190,9 @@ class ReferenceAgent:
                 break
             self.report.claimed += 1
             self.report.by_type[claim.issue.type] += 1
-            logger.info("claimed #%s [%s] %s", claim.issue.number, claim.issue.type, claim.issue.title)
+            logger.info(
+                "claimed #%s [%s] %s", claim.issue.number, claim.issue.type, claim.issue.title
+            )
             self.handle(claim)
         else:
             self.report.stopped_because = f"reached --max-issues {self.max_issues}"
@@ -197,7 +206,13 @@ class ReferenceAgent:
             # Rate the prompt while the issue is still ours, before acting on it.
             self.review(claim, issue)
             if issue.id in self._failed:
-                self._finish(issue, token, lease, "Canceled by the reference agent: it failed on this issue before.", "canceled")
+                self._finish(
+                    issue,
+                    token,
+                    lease,
+                    "Canceled by the reference agent: it failed on this issue before.",
+                    "canceled",
+                )
                 return
             try:
                 summary = self.work(issue)
@@ -208,20 +223,28 @@ class ReferenceAgent:
                 logger.error("could not handle #%s: %s", issue.number, exc)
                 self._failed.add(issue.id)
                 if not lease.lost and token:
-                    self.client.dispatch.release(issue.id, claim_token=token, reason=f"reference agent failed: {exc}")
+                    self.client.dispatch.release(
+                        issue.id, claim_token=token, reason=f"reference agent failed: {exc}"
+                    )
                     self.report.released += 1
                 return
             self._finish(issue, token, lease, summary, "done")
 
-    def _finish(self, issue: Issue, token: str | None, lease: LeaseKeeper, summary: str, status: str) -> None:
+    def _finish(
+        self, issue: Issue, token: str | None, lease: LeaseKeeper, summary: str, status: str
+    ) -> None:
         if lease.lost:
             self.report.lost_claims += 1
             return
         try:
-            self.client.dispatch.complete(issue.id, claim_token=token, summary=summary, status=status)
+            self.client.dispatch.complete(
+                issue.id, claim_token=token, summary=summary, status=status
+            )
         except ClaimLostError:
             self.report.lost_claims += 1
-            logger.warning("claim on #%s was lost before completion; dropping the result", issue.number)
+            logger.warning(
+                "claim on #%s was lost before completion; dropping the result", issue.number
+            )
             return
         if status == "done":
             self.report.completed += 1
@@ -280,10 +303,12 @@ class ReferenceAgent:
             parent_id=self._root_of(signal),
             project_id=signal.project_id or UNSET,
             hypothesis=Hypothesis(
-                statement=f"{_short(signal.title)} has a single root cause that one change can fix.",
+                statement=f"{_short(signal.title)} has one root cause that one change can fix.",
                 confidence=0.6,
                 evidence=evidence,
-                validation_criteria=f"No new {signal.signal_source or 'matching'} signals of this kind for 7 days.",
+                validation_criteria=(
+                    f"No new {signal.signal_source or 'matching'} signals of this kind for 7 days."
+                ),
                 prediction="The signal stops recurring after the fix ships.",
             ),
         )
@@ -325,7 +350,9 @@ class ReferenceAgent:
                 self.client.relations.create(task.id, type="related", related_issue_id=plan.id)
             if previous is not None:
                 # Order the work: each step waits for the one before it.
-                self.client.relations.create(task.id, type="blocked_by", related_issue_id=previous.id)
+                self.client.relations.create(
+                    task.id, type="blocked_by", related_issue_id=previous.id
+                )
             chain.created.append(task.id)
             numbers.append(f"#{task.number}")
             previous = task
@@ -361,7 +388,9 @@ class ReferenceAgent:
         for relation in plan.all_relations():
             if relation.type != "related":
                 continue
-            other_id = relation.related_issue_id if relation.issue_id == plan.id else relation.issue_id
+            other_id = (
+                relation.related_issue_id if relation.issue_id == plan.id else relation.issue_id
+            )
             other = self.client.issues.get(other_id)
             if other.type == "hypothesis" and other.parent_id:
                 parent = self.client.issues.get(other.parent_id)
@@ -396,16 +425,24 @@ def _short(text: str, limit: int = 80) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Loop's scripted reference agent.")
-    parser.add_argument("--api-url", default=os.environ.get("LOOP_API_URL"), help="Loop URL (env LOOP_API_URL).")
-    parser.add_argument("--api-key", default=os.environ.get("LOOP_API_KEY"), help="API key (env LOOP_API_KEY).")
+    parser.add_argument(
+        "--api-url", default=os.environ.get("LOOP_API_URL"), help="Loop URL (env LOOP_API_URL)."
+    )
+    parser.add_argument(
+        "--api-key", default=os.environ.get("LOOP_API_KEY"), help="API key (env LOOP_API_KEY)."
+    )
     parser.add_argument("--project", help="Only take work from this project id.")
-    parser.add_argument("--name", default=AGENT_NAME, help="Agent name (source of follow-up signals).")
+    parser.add_argument(
+        "--name", default=AGENT_NAME, help="Agent name (source of follow-up signals)."
+    )
     parser.add_argument("--max-issues", type=int, default=500, help="Stop after this many claims.")
     parser.add_argument("--json", action="store_true", help="Print the final report as JSON.")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     with LoopClient(api_url=args.api_url, api_key=args.api_key) as client:
-        agent = ReferenceAgent(client, name=args.name, project_id=args.project, max_issues=args.max_issues)
+        agent = ReferenceAgent(
+            client, name=args.name, project_id=args.project, max_issues=args.max_issues
+        )
         try:
             report = agent.run()
         except LoopError as exc:
@@ -416,7 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(
             f"{report.claimed} claimed, {report.completed} done, {report.canceled} canceled, "
-            f"{report.reviews} prompts reviewed, {len(report.follow_up_signals)} follow-up signals; "
+            f"{report.reviews} prompts reviewed, "
+            f"{len(report.follow_up_signals)} follow-up signals; "
             f"{report.stopped_because}."
         )
     return 0

@@ -8,6 +8,7 @@ speak only the REST API: their SDK client talks to this Django app in-process th
 ``httpx.WSGITransport`` with the caller's own key, so scopes, throttles, validation and the audit
 trail are exactly the REST API's, with no network loopback.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,11 +20,11 @@ from django.core.wsgi import get_wsgi_application
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
-
-from accounts.authentication import authenticate_key
 from loop_client import LoopClient
 from loop_client.mcp_server import ToolContext
 from loop_client.mcp_server.stateless import handle_post
+
+from accounts.authentication import authenticate_key
 from loop_project.api import error_body
 
 MAX_KEY_LENGTH = 512
@@ -53,7 +54,9 @@ def _unauthorized() -> JsonResponse:
 def mcp_endpoint(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         # Stateless: no server-to-client stream (GET) and no session to end (DELETE).
-        response = JsonResponse(error_body("Method not allowed: POST one JSON-RPC message"), status=405)
+        response = JsonResponse(
+            error_body("Method not allowed: POST one JSON-RPC message"), status=405
+        )
         response["Allow"] = "POST"
         return response
     token = _bearer_token(request)

@@ -5,6 +5,7 @@ file written by ``loop auth login``, then the default local URL. The file is JSO
 ``$LOOP_CONFIG_FILE``, else ``$XDG_CONFIG_HOME/loop/config.json``, else
 ``~/.config/loop/config.json``; it holds a secret, so it is created readable by its owner only.
 """
+
 from __future__ import annotations
 
 import json
@@ -85,7 +86,9 @@ def resolve_connection(*, api_url: str | None = None, api_key: str | None = None
         key, key_source = str(stored["token"]), "config file"
     else:
         key, key_source = None, None
-    return Connection(api_url=url.rstrip("/"), api_key=key, url_source=url_source, key_source=key_source)
+    return Connection(
+        api_url=url.rstrip("/"), api_key=key, url_source=url_source, key_source=key_source
+    )
 
 
 def mask_secret(secret: str | None) -> str:

@@ -1,4 +1,5 @@
 """Fixtures for the client package's tests: an isolated CLI environment and runner."""
+
 from __future__ import annotations
 
 import socket
@@ -9,10 +10,10 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from typer.testing import CliRunner
-
 from loop_client.cli.app import app
 from loop_client.cli.state import CliState
+from typer.testing import CliRunner
+
 from tests.client.fakes import FakeApi
 
 
@@ -38,7 +39,9 @@ class CliHarness:
 
     def __call__(self, *args: str, input: str | None = None) -> Result:
         runner = CliRunner()
-        return runner.invoke(app, list(args), input=input, obj=CliState(client_factory=self.factory))
+        return runner.invoke(
+            app, list(args), input=input, obj=CliState(client_factory=self.factory)
+        )
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """A scripted stand-in for the Loop API over ``httpx.MockTransport``: routes answer canned
 responses (or call a handler) and every request is recorded for assertions."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-
 from loop_client import LoopClient
 
 API_URL = "http://loop.test"
@@ -16,15 +16,21 @@ API_KEY = "loop_testpref_testsecret"
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def reply(status: int = 200, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
+def reply(
+    status: int = 200, body: Any = None, headers: dict[str, str] | None = None
+) -> httpx.Response:
     if body is None:
         return httpx.Response(status, headers=headers)
     return httpx.Response(status, json=body, headers=headers)
 
 
-def error(status: int, message: str, fields: dict[str, list[str]] | None = None, **headers: str) -> httpx.Response:
+def error(
+    status: int, message: str, fields: dict[str, list[str]] | None = None, **headers: str
+) -> httpx.Response:
     body = {"error": message, "details": {"fieldErrors": fields or {}}}
-    return httpx.Response(status, json=body, headers={k.replace("_", "-"): v for k, v in headers.items()})
+    return httpx.Response(
+        status, json=body, headers={k.replace("_", "-"): v for k, v in headers.items()}
+    )
 
 
 class FakeApi:
@@ -98,11 +104,23 @@ def issue(**overrides: Any) -> dict[str, Any]:
 def claim(**overrides: Any) -> dict[str, Any]:
     """A dispatch claim, at the top level and under `data` as the server answers it."""
     inner = {
-        "issue": {"id": "iss_1", "number": 1, "title": "Login failures spiked", "type": "signal",
-                  "priority": 2, "status": "in_progress"},
+        "issue": {
+            "id": "iss_1",
+            "number": 1,
+            "title": "Login failures spiked",
+            "type": "signal",
+            "priority": 2,
+            "status": "in_progress",
+        },
         "prompt": "Triage signal #1",
-        "meta": {"templateSlug": "signal-triage", "templateId": "tpl_1", "versionId": "ver_1",
-                 "versionNumber": 1, "reviewUrl": "POST /api/prompt-reviews", "error": None},
+        "meta": {
+            "templateSlug": "signal-triage",
+            "templateId": "tpl_1",
+            "versionId": "ver_1",
+            "versionNumber": 1,
+            "reviewUrl": "POST /api/prompt-reviews",
+            "error": None,
+        },
         "claimToken": "tok_1",
         "leaseExpiresAt": "2026-02-20T12:30:00Z",
     }

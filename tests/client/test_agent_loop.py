@@ -1,4 +1,5 @@
 """The reference agent (examples/agent_loop.py) drives whole loops against a live server."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -43,13 +44,15 @@ def assert_chains_intact(loop, report) -> None:
         elif source.type == "hypothesis":
             [plan] = created
             assert plan.type == "plan" and plan.parent_id is None
-            assert any(r.type == "related" and {r.issue_id, r.related_issue_id} == {plan.id, source.id}
-                       for r in plan.all_relations())
+            assert any(
+                r.type == "related" and {r.issue_id, r.related_issue_id} == {plan.id, source.id}
+                for r in plan.all_relations()
+            )
         elif source.type == "plan":
             *tasks, monitor = created
             assert [t.type for t in tasks] == ["task"] * 3 and monitor.type == "monitor"
             assert all(t.parent_id == source.id for t in created)
-            for before, after in zip(tasks, tasks[1:]):
+            for before, after in zip(tasks, tasks[1:], strict=False):
                 assert after.blocker_ids() == {before.id}
                 assert after.completed_at >= before.completed_at
             assert monitor.blocker_ids() == {t.id for t in tasks}
@@ -60,15 +63,25 @@ def assert_chains_intact(loop, report) -> None:
 
 def test_agent_closes_a_critical_signal_loop_and_its_follow_up(live_loop, agent_module):
     loop = live_loop.client()
-    signal = loop.signals.ingest(source="sentry", type="error", severity="critical",
-                                 payload={"message": "Payments 500 on checkout"})
+    signal = loop.signals.ingest(
+        source="sentry",
+        type="error",
+        severity="critical",
+        payload={"message": "Payments 500 on checkout"},
+    )
 
     report = agent_module.ReferenceAgent(loop).run()
 
     assert report.stopped_because == "queue empty"
     # signal → hypothesis → plan → 3 tasks → monitor, which raises one follow-up signal whose own
     # chain ends quietly (a follow-up never raises another).
-    assert dict(report.by_type) == {"signal": 2, "hypothesis": 2, "plan": 2, "task": 6, "monitor": 2}
+    assert dict(report.by_type) == {
+        "signal": 2,
+        "hypothesis": 2,
+        "plan": 2,
+        "task": 6,
+        "monitor": 2,
+    }
     assert report.completed == report.claimed == 14 and report.lost_claims == 0
     assert len(report.follow_up_signals) == 1
     follow_up = loop.issues.get(report.follow_up_signals[0])
@@ -87,7 +100,9 @@ def test_agent_drives_the_seeded_demo_to_the_end(live_loop, agent_module):
     # and let the stale claims of the demo's crashed agents expire back into the queue.
     for waiting in list(loop.issues.iter(status=["triage", "backlog"])):
         loop.issues.update(waiting.id, status="todo")
-    Issue.objects.filter(status="in_progress").update(lease_expires_at=timezone.now() - timedelta(hours=1))
+    Issue.objects.filter(status="in_progress").update(
+        lease_expires_at=timezone.now() - timedelta(hours=1)
+    )
     call_command("reclaim_stale", stdout=io.StringIO())
     reviews_before = PromptReview.objects.count()
 

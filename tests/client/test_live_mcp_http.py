@@ -1,5 +1,6 @@
 """The hosted MCP endpoint (/mcp): the official MCP client over streamable HTTP against a live
 Loop, calling every tool; plus the HTTP edges (auth, methods, notifications)."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 def with_session(url: str, key: str, body: Callable[[ClientSession], Awaitable[Any]]) -> Any:
     async def main() -> Any:
-        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=30) as http:
+        async with httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {key}"}, timeout=30
+        ) as http:
             async with streamable_http_client(f"{url}/mcp", http_client=http) as (read, write, _):
                 async with ClientSession(read, write) as session:
                     init = await session.initialize()
@@ -42,43 +45,116 @@ def test_every_tool_over_http_against_a_live_server(live_loop):
         seen: dict[str, Any] = {}
         call = session.call_tool
 
-        signal = data(await call("ingest_signal", {"source": "agent", "type": "error", "severity": "critical",
-                                                    "payload": {"message": "checkout 500s"}}))
+        signal = data(
+            await call(
+                "ingest_signal",
+                {
+                    "source": "agent",
+                    "type": "error",
+                    "severity": "critical",
+                    "payload": {"message": "checkout 500s"},
+                },
+            )
+        )
         seen["signal"] = signal
         claim = data(await call("get_next_task", {}))
         assert claim["issue"]["id"] == signal["issue"]["id"]
         assert claim["prompt"] and claim["meta"]["templateSlug"] == "signal-triage"
         token = claim["claimToken"]
-        assert data(await call("heartbeat_task", {"issueId": claim["issue"]["id"], "claimToken": token}))["issueId"] == claim["issue"]["id"]
+        assert (
+            data(
+                await call("heartbeat_task", {"issueId": claim["issue"]["id"], "claimToken": token})
+            )["issueId"]
+            == claim["issue"]["id"]
+        )
 
-        hypothesis = data(await call("create_issue", {"title": "Hypothesis: bad deploy", "type": "hypothesis",
-                                                      "status": "todo", "parentId": claim["issue"]["id"]}))
-        task = data(await call("create_issue", {"title": "Roll back", "status": "todo", "blockedBy": [hypothesis["id"]]}))
+        hypothesis = data(
+            await call(
+                "create_issue",
+                {
+                    "title": "Hypothesis: bad deploy",
+                    "type": "hypothesis",
+                    "status": "todo",
+                    "parentId": claim["issue"]["id"],
+                },
+            )
+        )
+        task = data(
+            await call(
+                "create_issue",
+                {"title": "Roll back", "status": "todo", "blockedBy": [hypothesis["id"]]},
+            )
+        )
         assert task["relations"][0]["relatedIssueId"] == hypothesis["id"]
-        comment = data(await call("create_comment", {"issueId": claim["issue"]["id"], "body": "Triaged: one hypothesis"}))
+        comment = data(
+            await call(
+                "create_comment",
+                {"issueId": claim["issue"]["id"], "body": "Triaged: one hypothesis"},
+            )
+        )
         assert comment["authorName"] == "client-tests" and comment["authorType"] == "agent"
         detail = data(await call("get_issue", {"issueId": claim["issue"]["id"]}))
         assert [c["id"] for c in detail["children"]] == [hypothesis["id"]]
         assert detail["comments"][0]["body"] == "Triaged: one hypothesis"
-        assert data(await call("update_issue", {"issueId": task["id"], "priority": 1}))["priority"] == 1
+        assert (
+            data(await call("update_issue", {"issueId": task["id"], "priority": 1}))["priority"]
+            == 1
+        )
         listed = data(await call("list_issues", {"type": "hypothesis"}))
-        assert [i["id"] for i in listed["issues"]] == [hypothesis["id"]] and listed["hasMore"] is False
-        review = data(await call("submit_prompt_review", {"issueId": claim["issue"]["id"], "versionId": claim["meta"]["versionId"],
-                                                          "clarity": 5, "completeness": 4, "relevance": 5}))
+        assert [i["id"] for i in listed["issues"]] == [hypothesis["id"]] and listed[
+            "hasMore"
+        ] is False
+        review = data(
+            await call(
+                "submit_prompt_review",
+                {
+                    "issueId": claim["issue"]["id"],
+                    "versionId": claim["meta"]["versionId"],
+                    "clarity": 5,
+                    "completeness": 4,
+                    "relevance": 5,
+                },
+            )
+        )
         assert review["versionId"] == claim["meta"]["versionId"]
-        done = data(await call("complete_task", {"issueId": claim["issue"]["id"], "claimToken": token,
-                                                 "summary": "Real: bad deploy suspected"}))
+        done = data(
+            await call(
+                "complete_task",
+                {
+                    "issueId": claim["issue"]["id"],
+                    "claimToken": token,
+                    "summary": "Real: bad deploy suspected",
+                },
+            )
+        )
         assert done["issue"]["status"] == "done"
 
-        # The hypothesis is next; hand it back, claim it again, finish it and see the task unblocked.
+        # The hypothesis is next: hand it back, claim it again, finish it, see the task unblocked.
         second = data(await call("get_next_task", {}))
         assert second["issue"]["id"] == hypothesis["id"]
-        released = data(await call("release_task", {"issueId": hypothesis["id"], "claimToken": second["claimToken"], "reason": "test"}))
+        released = data(
+            await call(
+                "release_task",
+                {"issueId": hypothesis["id"], "claimToken": second["claimToken"], "reason": "test"},
+            )
+        )
         assert released["issue"]["status"] == "todo"
-        stale = await call("complete_task", {"issueId": hypothesis["id"], "claimToken": second["claimToken"], "summary": "late"})
+        stale = await call(
+            "complete_task",
+            {"issueId": hypothesis["id"], "claimToken": second["claimToken"], "summary": "late"},
+        )
         assert stale.isError and "no longer valid" in stale.content[0].text
         third = data(await call("get_next_task", {}))
-        finished = data(await call("complete_task", {"issueId": hypothesis["id"], "claimToken": third["claimToken"], "summary": "Confirmed"}))
+        finished = data(
+            await call(
+                "complete_task",
+                {
+                    "issueId": hypothesis["id"],
+                    "claimToken": third["claimToken"],
+                    "summary": "Confirmed",
+                },
+            )
+        )
         assert [i["id"] for i in finished["unblockedIssues"]] == [task["id"]]
 
         stats = data(await call("get_dashboard", {}))
@@ -110,9 +186,17 @@ def test_mcp_requires_a_valid_key(live_loop):
     assert missing.status_code == 401
     assert missing.headers["WWW-Authenticate"] == 'Bearer realm="loop"'
     assert missing.json()["error"] == "Unauthorized"
-    wrong = httpx.post(f"{live_loop.url}/mcp", json=ping, headers={**HEADERS, "Authorization": "Bearer loop_nope_nope"})
+    wrong = httpx.post(
+        f"{live_loop.url}/mcp",
+        json=ping,
+        headers={**HEADERS, "Authorization": "Bearer loop_nope_nope"},
+    )
     assert wrong.status_code == 401
-    ok = httpx.post(f"{live_loop.url}/mcp", json=ping, headers={**HEADERS, "Authorization": f"Bearer {live_loop.key}"})
+    ok = httpx.post(
+        f"{live_loop.url}/mcp",
+        json=ping,
+        headers={**HEADERS, "Authorization": f"Bearer {live_loop.key}"},
+    )
     assert ok.status_code == 200 and ok.json() == {"jsonrpc": "2.0", "id": 1, "result": {}}
 
 
@@ -120,9 +204,17 @@ def test_mcp_http_edges(live_loop):
     auth = {**HEADERS, "Authorization": f"Bearer {live_loop.key}"}
     assert httpx.get(f"{live_loop.url}/mcp", headers=auth).status_code == 405
     assert httpx.delete(f"{live_loop.url}/mcp", headers=auth).status_code == 405
-    note = httpx.post(f"{live_loop.url}/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=auth)
+    note = httpx.post(
+        f"{live_loop.url}/mcp",
+        json={"jsonrpc": "2.0", "method": "notifications/initialized"},
+        headers=auth,
+    )
     assert note.status_code == 202 and note.content == b""
-    slash = httpx.post(f"{live_loop.url}/mcp/", json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers=auth)
+    slash = httpx.post(
+        f"{live_loop.url}/mcp/",
+        json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        headers=auth,
+    )
     assert slash.status_code == 200 and len(slash.json()["result"]["tools"]) == len(EXPECTED_TOOLS)
     garbage = httpx.post(f"{live_loop.url}/mcp", content=b"{oops", headers=auth)
     assert garbage.status_code == 400 and garbage.json()["error"]["code"] == types.PARSE_ERROR

@@ -1,13 +1,14 @@
 """The stateless streamable-HTTP handler behind /mcp, as a plain function."""
+
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from mcp import types
-
 from loop_client.mcp_server import ToolContext
 from loop_client.mcp_server.stateless import handle_post
+from mcp import types
+
 from tests.client.fakes import FakeApi, reply
 
 HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
@@ -26,7 +27,11 @@ def request(method: str, params: dict[str, Any] | None = None, id_: int = 1) -> 
     return message
 
 
-INIT = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}
+INIT = {
+    "protocolVersion": "2025-06-18",
+    "capabilities": {},
+    "clientInfo": {"name": "test", "version": "1"},
+}
 
 
 def test_initialize_echoes_a_supported_protocol_version():
@@ -64,7 +69,9 @@ def test_tools_list_returns_every_tool():
 
 def test_tools_call_runs_the_tool():
     api = FakeApi().on("GET", "/api/dispatch/next", reply(204))
-    answer = post(request("tools/call", {"name": "get_next_task", "arguments": {}}, id_="abc"), api=api)
+    answer = post(
+        request("tools/call", {"name": "get_next_task", "arguments": {}}, id_="abc"), api=api
+    )
     assert answer.status == 200 and answer.body["id"] == "abc"
     result = types.CallToolResult.model_validate(answer.body["result"])
     assert result.isError is False and result.structuredContent["issue"] is None
@@ -109,12 +116,24 @@ def test_wrong_content_type_is_415():
 
 
 def test_client_refusing_json_gets_406_but_missing_accept_is_fine():
-    assert post(request("ping"), {"content-type": "application/json", "accept": "text/html"}).status == 406
+    assert (
+        post(request("ping"), {"content-type": "application/json", "accept": "text/html"}).status
+        == 406
+    )
     assert post(request("ping"), {"content-type": "application/json"}).status == 200
-    assert post(request("ping"), {"content-type": "application/json; charset=utf-8", "accept": "*/*"}).status == 200
+    assert (
+        post(
+            request("ping"), {"content-type": "application/json; charset=utf-8", "accept": "*/*"}
+        ).status
+        == 200
+    )
 
 
 def test_unsupported_protocol_version_header_is_400():
     answer = post(request("tools/list"), {**HEADERS, "mcp-protocol-version": "1999-01-01"})
-    assert answer.status == 400 and "Unsupported protocol version" in answer.body["error"]["message"]
-    assert post(request("tools/list"), {**HEADERS, "mcp-protocol-version": "2025-06-18"}).status == 200
+    assert (
+        answer.status == 400 and "Unsupported protocol version" in answer.body["error"]["message"]
+    )
+    assert (
+        post(request("tools/list"), {**HEADERS, "mcp-protocol-version": "2025-06-18"}).status == 200
+    )

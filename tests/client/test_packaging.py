@@ -1,5 +1,6 @@
 """The client package stands alone: installable without Django, never importing the server,
 shipping `loop` and `loop-mcp`, and `loop-mcp` speaking MCP over stdio to a live server."""
+
 from __future__ import annotations
 
 import ast
@@ -18,16 +19,35 @@ from mcp.client.stdio import stdio_client
 from tests.client.test_mcp_tools import EXPECTED_TOOLS
 
 CLIENT_DIR = Path(__file__).resolve().parents[2] / "client"
-SERVER_PACKAGES = {"django", "rest_framework", "drf_spectacular", "django_filters", "accounts", "issues",
-                   "dispatch", "templates_app", "signals_app", "integrations", "loop_project"}
+SERVER_PACKAGES = {
+    "django",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
+    "accounts",
+    "issues",
+    "dispatch",
+    "templates_app",
+    "signals_app",
+    "integrations",
+    "loop_project",
+}
 
 
 def test_pyproject_pins_dependencies_and_declares_both_commands():
     project = tomllib.loads((CLIENT_DIR / "pyproject.toml").read_text())["project"]
     assert project["name"] == "loop-client"
-    assert project["scripts"] == {"loop": "loop_client.cli.app:main", "loop-mcp": "loop_client.mcp_server.stdio:main"}
+    assert project["scripts"] == {
+        "loop": "loop_client.cli.app:main",
+        "loop-mcp": "loop_client.mcp_server.stdio:main",
+    }
     pins = dict(dep.split("==") for dep in project["dependencies"])
-    assert pins["httpx"] == "0.28.1" and pins["typer"] == "0.20.0" and pins["rich"] == "14.2.0" and pins["mcp"] == "1.27.1"
+    assert (
+        pins["httpx"] == "0.28.1"
+        and pins["typer"] == "0.20.0"
+        and pins["rich"] == "14.2.0"
+        and pins["mcp"] == "1.27.1"
+    )
     assert not any(name.lower().startswith("django") for name in pins)
 
 
@@ -40,7 +60,9 @@ def test_client_source_never_imports_the_server():
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
-            offenders += [f"{path.name}: {name}" for name in names if name.split(".")[0] in SERVER_PACKAGES]
+            offenders += [
+                f"{path.name}: {name}" for name in names if name.split(".")[0] in SERVER_PACKAGES
+            ]
     assert offenders == []
 
 
@@ -81,7 +103,9 @@ def _console_script(name: str) -> str:
 
 def test_console_scripts_are_installed():
     for name in ("loop", "loop-mcp"):
-        result = subprocess.run([_console_script(name), "--version"], capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [_console_script(name), "--version"], capture_output=True, text=True, timeout=60
+        )
         assert result.returncode == 0 and result.stdout.startswith(name), result.stderr
 
 
@@ -100,9 +124,13 @@ def test_loop_mcp_over_stdio_lists_and_calls_tools(live_loop):
                 assert init.serverInfo.name == "loop"
                 tools = await session.list_tools()
                 assert {t.name for t in tools.tools} == EXPECTED_TOOLS
-                created = await session.call_tool("create_issue", {"title": "From stdio", "status": "todo"})
+                created = await session.call_tool(
+                    "create_issue", {"title": "From stdio", "status": "todo"}
+                )
                 assert not created.isError, created.content
-                comment = await session.call_tool("create_comment", {"issueId": created.structuredContent["id"], "body": "hello"})
+                comment = await session.call_tool(
+                    "create_comment", {"issueId": created.structuredContent["id"], "body": "hello"}
+                )
                 assert comment.structuredContent["authorName"] == "stdio-agent"
                 claim = await session.call_tool("get_next_task", {})
                 assert claim.structuredContent["issue"]["id"] == created.structuredContent["id"]

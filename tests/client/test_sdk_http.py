@@ -1,9 +1,9 @@
 """The SDK's HTTP core: auth, error mapping, retries only for idempotent calls."""
+
 from __future__ import annotations
 
 import httpx
 import pytest
-
 from loop_client import (
     AuthenticationError,
     BadRequestError,
@@ -19,6 +19,7 @@ from loop_client import (
     UnexpectedResponseError,
     UnprocessableError,
 )
+
 from tests.client.fakes import API_KEY, FakeApi, claim, error, issue, reply
 
 
@@ -66,7 +67,9 @@ def test_client_without_key_sends_no_authorization_header(monkeypatch):
     ],
 )
 def test_error_statuses_map_to_exception_classes(status, exc_type):
-    api = FakeApi().on("POST", "/api/issues", error(status, "nope", {"title": ["This field is required."]}))
+    api = FakeApi().on(
+        "POST", "/api/issues", error(status, "nope", {"title": ["This field is required."]})
+    )
     with pytest.raises(exc_type) as info:
         api.client().issues.create(title="x")
     assert info.value.status_code == status
@@ -103,7 +106,11 @@ def test_get_is_retried_on_503_honouring_retry_after():
 
 def test_get_is_retried_on_429_with_backoff_when_no_retry_after():
     api = FakeApi().on(
-        "GET", "/api/labels", error(429, "slow down"), error(429, "slow down"), reply(200, {"data": [], "total": 0})
+        "GET",
+        "/api/labels",
+        error(429, "slow down"),
+        error(429, "slow down"),
+        reply(200, {"data": [], "total": 0}),
     )
     api.client().labels.list()
     assert len(api.requests) == 3

@@ -1,4 +1,5 @@
 """The ``loop`` command: a typer app with one sub-app per command group."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -43,7 +44,13 @@ class LoopGroup(TyperGroup):
     """The root group: turns SDK errors into messages and exit codes in one place, and makes
     usage errors exit 1 (click's 2 is reserved here for authentication failures)."""
 
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any) -> click.Context:
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as exc:
@@ -82,7 +89,9 @@ def root(
     plain: PlainOpt = False,
     api_url: ApiUrlOpt = None,
     token: TokenOpt = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """Loop from the terminal. Every command takes --json, --plain, --api-url and --token.
 
@@ -95,18 +104,26 @@ app.add_typer(config_cmd.app, name="config", help="Show or change stored setting
 app.add_typer(issues.app, name="issues", help="List, view, create, update and close issues.")
 app.add_typer(comments.app, name="comments", help="Read and add comments on an issue.")
 app.add_typer(signals.app, name="signals", help="Raise signals (errors, metric changes, feedback).")
-app.add_typer(triage.app, name="triage", help="Accept or decline issues waiting in triage (interactive).")
+app.add_typer(
+    triage.app, name="triage", help="Accept or decline issues waiting in triage (interactive)."
+)
 app.add_typer(projects.app, name="projects", help="Projects.")
 app.add_typer(goals.app, name="goals", help="Goals.")
 app.add_typer(labels.app, name="labels", help="Labels.")
-app.add_typer(templates.app, name="templates", help="Prompt templates, versions, reviews and previews.")
+app.add_typer(
+    templates.app, name="templates", help="Prompt templates, versions, reviews and previews."
+)
 app.add_typer(dispatch.app, name="dispatch", help="The dispatch queue; claim the next issue.")
-app.add_typer(dashboard.app, name="dashboard", help="System stats, signal chains and template health.")
+app.add_typer(
+    dashboard.app, name="dashboard", help="System stats, signal chains and template health."
+)
 app.command("status", help="Server health and a summary of the system.")(dashboard.status_command)
 
 
 @app.command("completions")
-def completions(shell: Annotated[str, typer.Argument(help=f"One of: {', '.join(SHELLS)}.")]) -> None:
+def completions(
+    shell: Annotated[str, typer.Argument(help=f"One of: {', '.join(SHELLS)}.")],
+) -> None:
     """Print the shell completion script, e.g. `loop completions bash >> ~/.bashrc`."""
     if shell not in SHELLS:
         raise click.BadParameter(f"choose one of {', '.join(SHELLS)}", param_hint="SHELL")

@@ -3,6 +3,7 @@ API's own JSON, unchanged), ``--plain`` for pipes (tab-separated, no colour, no 
 
 Commands describe *what* to show (columns, rows, fields) and this module decides *how*.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,13 @@ STATUS_STYLES = {
     "canceled": "dim strike",
 }
 PRIORITY_STYLES = {1: "bold red", 2: "red", 3: "yellow", 4: "blue", 0: "dim"}
-TYPE_STYLES = {"signal": "red", "hypothesis": "magenta", "plan": "blue", "task": "default", "monitor": "cyan"}
+TYPE_STYLES = {
+    "signal": "red",
+    "hypothesis": "magenta",
+    "plan": "blue",
+    "task": "default",
+    "monitor": "cyan",
+}
 SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "blue"}
 
 
@@ -78,7 +85,12 @@ def type_column(header: str = "Type") -> Column:
 
 
 class Output:
-    def __init__(self, mode: Mode = Mode.RICH, console: Console | None = None, err_console: Console | None = None):
+    def __init__(
+        self,
+        mode: Mode = Mode.RICH,
+        console: Console | None = None,
+        err_console: Console | None = None,
+    ):
         self.mode = mode
         # Consoles are made per run: the test runner and pipes swap sys.stdout between runs.
         self.console = console or Console(highlight=False, soft_wrap=False)
@@ -109,14 +121,19 @@ class Output:
     ) -> None:
         if self.mode is Mode.PLAIN:
             for row in rows:
-                sys.stdout.write("\t".join(cell_text(v).replace("\t", " ").replace("\n", " ") for v in row) + "\n")
+                sys.stdout.write(
+                    "\t".join(cell_text(v).replace("\t", " ").replace("\n", " ") for v in row)
+                    + "\n"
+                )
             return
         if not rows:
             self.console.print(Text(empty, style="dim"))
             return
         table = Table(title=title, caption=caption, box=box.SIMPLE_HEAVY, header_style="bold")
         for column in columns:
-            table.add_column(column.header, style=column.style, justify=column.justify, no_wrap=column.no_wrap)  # type: ignore[arg-type]
+            table.add_column(
+                column.header, style=column.style, justify=column.justify, no_wrap=column.no_wrap
+            )  # type: ignore[arg-type]
         for row in rows:
             cells = []
             for column, value in zip(columns, row, strict=False):
@@ -125,18 +142,24 @@ class Output:
             table.add_row(*cells)
         self.console.print(table)
 
-    def record(self, title: str, fields: Sequence[tuple[str, Any]], *, subtitle: str | None = None) -> None:
+    def record(
+        self, title: str, fields: Sequence[tuple[str, Any]], *, subtitle: str | None = None
+    ) -> None:
         """One object as label/value lines (``key<TAB>value`` in plain mode)."""
         if self.mode is Mode.PLAIN:
             for label, value in fields:
-                sys.stdout.write(f"{label}\t{cell_text(value if not isinstance(value, Text) else value.plain)}\n")
+                sys.stdout.write(
+                    f"{label}\t{cell_text(value if not isinstance(value, Text) else value.plain)}\n"
+                )
             return
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
         for label, value in fields:
             grid.add_row(label, value if isinstance(value, Text) else Text(cell_text(value)))
-        self.console.print(Panel(grid, title=escape(title), subtitle=subtitle, title_align="left", expand=False))
+        self.console.print(
+            Panel(grid, title=escape(title), subtitle=subtitle, title_align="left", expand=False)
+        )
 
     def text_block(self, title: str, body: str) -> None:
         """Long text (a prompt, a description) shown as-is."""
@@ -162,7 +185,14 @@ class Output:
     def warn(self, message: str) -> None:
         self.err_console.print(Text(message, style="yellow"))
 
-    def error(self, message: str, *, status: int | None = None, details: dict[str, list[str]] | None = None, hint: str | None = None) -> None:
+    def error(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        details: dict[str, list[str]] | None = None,
+        hint: str | None = None,
+    ) -> None:
         if self.mode is Mode.JSON:
             payload: dict[str, Any] = {"error": message}
             if status is not None:
@@ -188,7 +218,12 @@ class Output:
         if self.mode is not Mode.RICH or not self.err_console.is_terminal:
             yield lambda done, total: None
             return
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+        )
         with Progress(*columns, console=self.err_console, transient=True) as bar:
             task = bar.add_task(description, total=None)
 

@@ -1,4 +1,5 @@
 """Parsers for option values the CLI accepts in friendlier forms than the API."""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,9 @@ def parse_priority(value: str | None) -> int | None:
         return PRIORITY_NAMES[text]
     if text.isdigit() and 0 <= int(text) <= 4:
         return int(text)
-    raise typer.BadParameter(f"{value!r} is not a priority ({PRIORITY_HELP})", param_hint="--priority")
+    raise typer.BadParameter(
+        f"{value!r} is not a priority ({PRIORITY_HELP})", param_hint="--priority"
+    )
 
 
 def read_text_arg(value: str, *, param: str) -> str:
@@ -35,7 +38,9 @@ def read_text_arg(value: str, *, param: str) -> str:
         try:
             return path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint=param) from exc
+            raise typer.BadParameter(
+                f"cannot read {path}: {exc.strerror}", param_hint=param
+            ) from exc
     return value
 
 

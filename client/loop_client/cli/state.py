@@ -6,6 +6,7 @@ each command is written with only its own options.
 
 Exit codes: 0 ok, 1 API or usage error, 2 authentication/permission, 3 not found.
 """
+
 from __future__ import annotations
 
 import functools
@@ -47,7 +48,9 @@ class CliState:
     _client: LoopClient | None = field(default=None, repr=False)
     _output: Output | None = field(default=None, repr=False)
 
-    def apply(self, *, json_output: bool, plain: bool, api_url: str | None, token: str | None) -> None:
+    def apply(
+        self, *, json_output: bool, plain: bool, api_url: str | None, token: str | None
+    ) -> None:
         if json_output and plain:
             raise click.UsageError("--json and --plain cannot be used together")
         if json_output:
@@ -99,19 +102,43 @@ def out() -> Output:
 
 # --- the shared options ----------------------------------------------------------------------
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the API's JSON (for scripts and agents).", rich_help_panel="Output")]
-PlainOpt = Annotated[bool, typer.Option("--plain", help="Tab-separated values, no colour (for pipes).", rich_help_panel="Output")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print the API's JSON (for scripts and agents).", rich_help_panel="Output"
+    ),
+]
+PlainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--plain", help="Tab-separated values, no colour (for pipes).", rich_help_panel="Output"
+    ),
+]
 ApiUrlOpt = Annotated[
-    str | None, typer.Option("--api-url", help="Loop server URL (default: LOOP_API_URL, then the config file).", rich_help_panel="Connection")
+    str | None,
+    typer.Option(
+        "--api-url",
+        help="Loop server URL (default: LOOP_API_URL, then the config file).",
+        rich_help_panel="Connection",
+    ),
 ]
 TokenOpt = Annotated[
-    str | None, typer.Option("--token", help="API key (default: LOOP_API_KEY, then the config file).", rich_help_panel="Connection")
+    str | None,
+    typer.Option(
+        "--token",
+        help="API key (default: LOOP_API_KEY, then the config file).",
+        rich_help_panel="Connection",
+    ),
 ]
 
 _COMMON = [
-    inspect.Parameter("json_output", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOpt),
+    inspect.Parameter(
+        "json_output", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOpt
+    ),
     inspect.Parameter("plain", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=PlainOpt),
-    inspect.Parameter("api_url", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ApiUrlOpt),
+    inspect.Parameter(
+        "api_url", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ApiUrlOpt
+    ),
     inspect.Parameter("token", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=TokenOpt),
 ]
 

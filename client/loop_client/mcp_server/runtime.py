@@ -4,6 +4,7 @@
 Failures never escape as protocol errors: a bad argument, a 404 or a lost claim comes back as a
 tool result with ``isError`` and a sentence saying what to do next, which a model can act on.
 """
+
 from __future__ import annotations
 
 import copy
@@ -86,10 +87,14 @@ def tool_definitions() -> list[types.Tool]:
 
 
 def error_result(message: str) -> types.CallToolResult:
-    return types.CallToolResult(content=[types.TextContent(type="text", text=message)], isError=True)
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=message)], isError=True
+    )
 
 
-def call_tool(ctx: ToolContext, name: str, arguments: dict[str, Any] | None) -> types.CallToolResult:
+def call_tool(
+    ctx: ToolContext, name: str, arguments: dict[str, Any] | None
+) -> types.CallToolResult:
     """Validate the arguments, run the tool, and wrap its output (or failure) for MCP."""
     spec = TOOLS.get(name)
     if spec is None:
@@ -129,11 +134,16 @@ def describe_error(exc: LoopError, spec: ToolSpec[Any]) -> str:
         return f"{spec.name} failed: {exc}"
     detail = exc.message
     if exc.field_errors:
-        fields = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in exc.field_errors.items())
+        fields = "; ".join(
+            f"{field}: {', '.join(msgs)}" for field, msgs in exc.field_errors.items()
+        )
         if fields not in detail:
             detail = f"{detail} ({fields})"
     if isinstance(exc, AuthenticationError):
-        return "Authentication failed: Loop rejected the API key. Check LOOP_API_KEY (keys look like loop_<prefix>_<secret>)."
+        return (
+            "Authentication failed: Loop rejected the API key. "
+            "Check LOOP_API_KEY (keys look like loop_<prefix>_<secret>)."
+        )
     if isinstance(exc, PermissionDeniedError):
         return (
             f"Permission denied: this API key lacks the scope {spec.name} needs "
@@ -144,14 +154,20 @@ def describe_error(exc: LoopError, spec: ToolSpec[Any]) -> str:
     if isinstance(exc, ClaimLostError) or (isinstance(exc, ConflictError) and spec.claim_scoped):
         return (
             f"Your claim on this issue is no longer valid ({detail}): the lease expired, or it was "
-            "released or completed elsewhere. Stop working on it and call get_next_task for new work."
+            "released or completed elsewhere. Stop working on it and call get_next_task "
+            "for new work."
         )
     if isinstance(exc, ConflictError):
-        return f"Conflict: {detail}. It already exists or changed meanwhile; fetch it and retry if needed."
+        return (
+            f"Conflict: {detail}. It already exists or changed meanwhile; "
+            "fetch it and retry if needed."
+        )
     if isinstance(exc, (BadRequestError, UnprocessableError)):
         return f"Loop refused the request: {detail}. Fix the arguments and try again."
     if isinstance(exc, (RateLimitError, ServiceUnavailableError)):
-        wait = f" after {exc.retry_after:.0f} seconds" if exc.retry_after is not None else " shortly"
+        wait = (
+            f" after {exc.retry_after:.0f} seconds" if exc.retry_after is not None else " shortly"
+        )
         return f"Loop is busy ({detail}). Try again{wait}."
     if isinstance(exc, ServerError):
         return f"Loop had an internal error ({exc.status_code}: {detail}). Try again later."

@@ -1,4 +1,5 @@
 """The MCP server object for the stdio transport (and the SDK's in-memory test sessions)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

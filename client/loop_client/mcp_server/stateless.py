@@ -6,6 +6,7 @@ own: no session id, no server-to-client stream, so any worker of any process can
 request, which is what a WSGI server needs. Message shapes, error codes and protocol versions
 come from the official ``mcp`` package; the tools are the same ones ``loop-mcp`` serves.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,10 +55,16 @@ def handle_post(
 ) -> HttpAnswer:
     """Answer one POST to the MCP endpoint. ``headers`` must have lower-case names."""
     if not _accepts_json(headers.get("accept", "")):
-        return _rpc_error(406, types.INVALID_REQUEST, "Not Acceptable: client must accept application/json")
+        return _rpc_error(
+            406, types.INVALID_REQUEST, "Not Acceptable: client must accept application/json"
+        )
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON_CONTENT_TYPE:
-        return _rpc_error(415, types.INVALID_REQUEST, "Unsupported Media Type: Content-Type must be application/json")
+        return _rpc_error(
+            415,
+            types.INVALID_REQUEST,
+            "Unsupported Media Type: Content-Type must be application/json",
+        )
     try:
         raw = json.loads(raw_body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -80,25 +87,36 @@ def handle_post(
             return _rpc_error(
                 400,
                 types.INVALID_REQUEST,
-                f"Unsupported protocol version: {version}. Supported: {', '.join(SUPPORTED_PROTOCOL_VERSIONS)}",
+                f"Unsupported protocol version: {version}. "
+                f"Supported: {', '.join(SUPPORTED_PROTOCOL_VERSIONS)}",
                 message.id,
             )
 
     try:
         request = types.ClientRequest.model_validate(
-            {"method": message.method, "params": message.params} if message.params is not None else {"method": message.method}
+            {"method": message.method, "params": message.params}
+            if message.params is not None
+            else {"method": message.method}
         ).root
     except ValidationError as exc:
         known = message.method in _KNOWN_METHODS
         code = types.INVALID_PARAMS if known else types.METHOD_NOT_FOUND
-        text = f"Invalid params for {message.method}: {exc.errors()[0]['msg']}" if known else f"Method not found: {message.method}"
+        text = (
+            f"Invalid params for {message.method}: {exc.errors()[0]['msg']}"
+            if known
+            else f"Method not found: {message.method}"
+        )
         return _rpc_error(200, code, text, message.id)
 
     result = _dispatch(request, context_factory)
     if result is None:
-        return _rpc_error(200, types.METHOD_NOT_FOUND, f"Method not found: {message.method}", message.id)
+        return _rpc_error(
+            200, types.METHOD_NOT_FOUND, f"Method not found: {message.method}", message.id
+        )
     response = types.JSONRPCResponse(
-        jsonrpc="2.0", id=message.id, result=result.model_dump(by_alias=True, mode="json", exclude_none=True)
+        jsonrpc="2.0",
+        id=message.id,
+        result=result.model_dump(by_alias=True, mode="json", exclude_none=True),
     )
     return HttpAnswer(200, response.model_dump(by_alias=True, mode="json", exclude_none=True))
 
@@ -110,7 +128,9 @@ def _dispatch(request: Any, context_factory: Callable[[], ToolContext]) -> types
     if isinstance(request, types.InitializeRequest):
         requested = request.params.protocolVersion
         return types.InitializeResult(
-            protocolVersion=requested if requested in SUPPORTED_PROTOCOL_VERSIONS else types.LATEST_PROTOCOL_VERSION,
+            protocolVersion=requested
+            if requested in SUPPORTED_PROTOCOL_VERSIONS
+            else types.LATEST_PROTOCOL_VERSION,
             capabilities=types.ServerCapabilities(tools=types.ToolsCapability(listChanged=False)),
             serverInfo=types.Implementation(name=SERVER_NAME, version=__version__),
             instructions=INSTRUCTIONS,

@@ -2,6 +2,7 @@
 
 stdout carries the protocol, so nothing else may print there; logs go to stderr.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,7 +35,9 @@ def _version(value: bool) -> None:
 
 @app.command()
 def serve(
-    api_url: Annotated[str | None, typer.Option("--api-url", help="Loop server URL (env LOOP_API_URL).")] = None,
+    api_url: Annotated[
+        str | None, typer.Option("--api-url", help="Loop server URL (env LOOP_API_URL).")
+    ] = None,
     token: Annotated[
         str | None, typer.Option("--token", "--api-key", help="API key (env LOOP_API_KEY).")
     ] = None,
@@ -51,7 +54,8 @@ def serve(
     connection = resolve_connection(api_url=api_url, api_key=token)
     if not connection.api_key:
         logging.getLogger(__name__).warning(
-            "No API key: set LOOP_API_KEY, pass --token or run `loop auth login`. Tools will fail with 401."
+            "No API key: set LOOP_API_KEY, pass --token or run `loop auth login`. "
+            "Tools will fail with 401."
         )
     with LoopClient(api_url=connection.api_url, api_key=connection.api_key or "") as client:
         anyio.run(serve_stdio, ToolContext(client=client, agent_name=agent_name))

@@ -5,6 +5,7 @@ Every tool is a plain function over the SDK: it receives a :class:`ToolContext` 
 :class:`~loop_client.LoopClient` plus the agent's name) and its validated input model, and
 returns a :class:`ToolOutput`. Tools speak only the REST API.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -75,7 +76,9 @@ def tool(
     destructive: bool = False,
     claim_scoped: bool = False,
 ) -> Callable[[Callable[[ToolContext, In], ToolOutput]], Callable[[ToolContext, In], ToolOutput]]:
-    def register(handler: Callable[[ToolContext, In], ToolOutput]) -> Callable[[ToolContext, In], ToolOutput]:
+    def register(
+        handler: Callable[[ToolContext, In], ToolOutput],
+    ) -> Callable[[ToolContext, In], ToolOutput]:
         TOOLS[name] = ToolSpec(
             name=name,
             title=title,
@@ -124,10 +127,13 @@ class GetNextTaskIn(ToolInput):
 def get_next_task(ctx: ToolContext, args: GetNextTaskIn) -> ToolOutput:
     claim = ctx.client.dispatch.next(project_id=args.projectId)
     if claim is None:
-        return ToolOutput({"issue": None, "message": "No tasks available. The dispatch queue is empty."})
+        return ToolOutput(
+            {"issue": None, "message": "No tasks available. The dispatch queue is empty."}
+        )
     data = claim.to_wire()
     data["instructions"] = (
-        f"You hold issue #{claim.issue.number} until {data.get('leaseExpiresAt')}. Follow the prompt. "
+        f"You hold issue #{claim.issue.number} until {data.get('leaseExpiresAt')}. "
+        "Follow the prompt. "
         "When finished call complete_task with issueId, claimToken and a summary"
         + (", then submit_prompt_review with meta.versionId." if claim.meta else ".")
     )
@@ -152,13 +158,20 @@ class PullRequestIn(ToolInput):
 
 class CompleteTaskIn(ToolInput):
     issueId: str = Field(description="The issue you finished.")
-    summary: str = Field(min_length=1, description="What you did and what you found (stored as agentSummary).")
-    claimToken: str | None = Field(
-        None, description="The claimToken from get_next_task; refuses to complete if your claim was lost."
+    summary: str = Field(
+        min_length=1, description="What you did and what you found (stored as agentSummary)."
     )
-    status: Literal["done", "canceled"] = Field("done", description="canceled when the work should not be done.")
+    claimToken: str | None = Field(
+        None,
+        description="The claimToken from get_next_task; refused if your claim was lost.",
+    )
+    status: Literal["done", "canceled"] = Field(
+        "done", description="canceled when the work should not be done."
+    )
     commits: list[CommitIn] | None = Field(None, description="Commits made for this issue.")
-    pullRequests: list[PullRequestIn] | None = Field(None, description="Pull requests opened for this issue.")
+    pullRequests: list[PullRequestIn] | None = Field(
+        None, description="Pull requests opened for this issue."
+    )
 
 
 @tool(
@@ -180,12 +193,16 @@ def complete_task(ctx: ToolContext, args: CompleteTaskIn) -> ToolOutput:
         claim_token=args.claimToken,
         summary=args.summary,
         status=args.status,
-        commits=UNSET if args.commits is None else [c.model_dump(exclude_none=True) for c in args.commits],
+        commits=UNSET
+        if args.commits is None
+        else [c.model_dump(exclude_none=True) for c in args.commits],
         pull_requests=UNSET
         if args.pullRequests is None
         else [p.model_dump(exclude_none=True) for p in args.pullRequests],
     )
-    return ToolOutput({"issue": summary(issue), "unblockedIssues": _newly_unblocked(ctx.client, issue.id)})
+    return ToolOutput(
+        {"issue": summary(issue), "unblockedIssues": _newly_unblocked(ctx.client, issue.id)}
+    )
 
 
 def _newly_unblocked(client: LoopClient, issue_id: str) -> list[dict[str, Any]]:
@@ -209,7 +226,9 @@ def _newly_unblocked(client: LoopClient, issue_id: str) -> list[dict[str, Any]]:
             continue
         if blocked.is_finished:
             continue
-        if all(status_of(b) in FINISHED_STATUSES or status_of(b) is None for b in blocked.blocker_ids()):
+        if all(
+            status_of(b) in FINISHED_STATUSES or status_of(b) is None for b in blocked.blocker_ids()
+        ):
             unblocked.append(summary(blocked))
     return unblocked
 
@@ -239,7 +258,9 @@ def heartbeat_task(ctx: ToolContext, args: HeartbeatTaskIn) -> ToolOutput:
 class ReleaseTaskIn(ToolInput):
     issueId: str = Field(description="The claimed issue to hand back.")
     claimToken: str = Field(description="The claimToken from get_next_task.")
-    reason: str | None = Field(None, description="Why you are giving it back (kept in the audit trail).")
+    reason: str | None = Field(
+        None, description="Why you are giving it back (kept in the audit trail)."
+    )
 
 
 @tool(
@@ -253,7 +274,9 @@ class ReleaseTaskIn(ToolInput):
     claim_scoped=True,
 )
 def release_task(ctx: ToolContext, args: ReleaseTaskIn) -> ToolOutput:
-    issue = ctx.client.dispatch.release(args.issueId, claim_token=args.claimToken, reason=args.reason)
+    issue = ctx.client.dispatch.release(
+        args.issueId, claim_token=args.claimToken, reason=args.reason
+    )
     return ToolOutput({"issue": summary(issue)})
 
 
@@ -264,8 +287,12 @@ class CreateIssueIn(ToolInput):
     title: str = Field(min_length=1, max_length=500)
     type: IssueTypeName = Field("task", description="Kind of work.")
     description: str | None = None
-    priority: int | None = Field(None, ge=0, le=4, description="0 none, 1 urgent, 2 high, 3 medium, 4 low.")
-    status: IssueStatusName | None = Field(None, description="Initial status; use todo to make it dispatchable.")
+    priority: int | None = Field(
+        None, ge=0, le=4, description="0 none, 1 urgent, 2 high, 3 medium, 4 low."
+    )
+    status: IssueStatusName | None = Field(
+        None, description="Initial status; use todo to make it dispatchable."
+    )
     parentId: str | None = Field(None, description="Parent issue (one level of hierarchy only).")
     projectId: str | None = None
     labelIds: list[str] | None = None
@@ -311,7 +338,9 @@ class UpdateIssueIn(ToolInput):
     description: str | None = None
     type: IssueTypeName | None = None
     status: IssueStatusName | None = None
-    priority: int | None = Field(None, ge=0, le=4, description="0 none, 1 urgent, 2 high, 3 medium, 4 low.")
+    priority: int | None = Field(
+        None, ge=0, le=4, description="0 none, 1 urgent, 2 high, 3 medium, 4 low."
+    )
     parentId: str | None = None
     projectId: str | None = None
     agentSummary: str | None = None
@@ -358,7 +387,9 @@ class ListIssuesIn(ToolInput):
 @tool(
     "list_issues",
     title="List issues",
-    description="List issues, newest first, filtered by status, type, project, parent, label or priority.",
+    description=(
+        "List issues, newest first, filtered by status, type, project, parent, label or priority."
+    ),
     input_model=ListIssuesIn,
     read_only=True,
     idempotent=True,
@@ -387,7 +418,9 @@ class GetIssueIn(ToolInput):
 @tool(
     "get_issue",
     title="Get issue",
-    description="Full details of one issue: fields, parent, children, labels, relations and comments.",
+    description=(
+        "Full details of one issue: fields, parent, children, labels, relations and comments."
+    ),
     input_model=GetIssueIn,
     read_only=True,
     idempotent=True,
@@ -412,7 +445,9 @@ class CreateCommentIn(ToolInput):
 @tool(
     "create_comment",
     title="Comment on issue",
-    description="Add a comment (as an agent) to an issue, e.g. progress notes or findings for humans.",
+    description=(
+        "Add a comment (as an agent) to an issue, e.g. progress notes or findings for humans."
+    ),
     input_model=CreateCommentIn,
 )
 def create_comment(ctx: ToolContext, args: CreateCommentIn) -> ToolOutput:
@@ -430,8 +465,12 @@ def create_comment(ctx: ToolContext, args: CreateCommentIn) -> ToolOutput:
 
 
 class IngestSignalIn(ToolInput):
-    source: str = Field(min_length=1, description='Where it comes from, e.g. "agent", "ci", "sentry".')
-    type: str = Field(min_length=1, description='What happened, e.g. "error", "metric_change", "user_feedback".')
+    source: str = Field(
+        min_length=1, description='Where it comes from, e.g. "agent", "ci", "sentry".'
+    )
+    type: str = Field(
+        min_length=1, description='What happened, e.g. "error", "metric_change", "user_feedback".'
+    )
     severity: SeverityName = "medium"
     payload: dict[str, Any] = Field(
         default_factory=dict, description='Details; "message" or "title" becomes the issue title.'
@@ -499,7 +538,9 @@ class GetDashboardIn(ToolInput):
 @tool(
     "get_dashboard",
     title="Dashboard",
-    description="System health: issue counts by status and type, goal progress, dispatch queue depth.",
+    description=(
+        "System health: issue counts by status and type, goal progress, dispatch queue depth."
+    ),
     input_model=GetDashboardIn,
     read_only=True,
     idempotent=True,

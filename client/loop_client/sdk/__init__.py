@@ -1,4 +1,5 @@
 """The Loop SDK: a typed client over Loop's REST API (httpx, no Django)."""
+
 from loop_client.sdk.client import API_KEY_ENV, API_URL_ENV, DEFAULT_API_URL, LoopClient
 from loop_client.sdk.errors import (
     APIError,

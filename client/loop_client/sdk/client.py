@@ -1,13 +1,14 @@
 """``LoopClient``: the SDK's entry point, one attribute per API area.
 
-    from loop_client import LoopClient
+from loop_client import LoopClient
 
-    with LoopClient() as loop:            # LOOP_API_URL / LOOP_API_KEY from the environment
-        claim = loop.dispatch.next()
-        if claim:
-            ...
-            loop.dispatch.complete(claim.issue.id, claim_token=claim.claim_token, summary="Fixed")
+with LoopClient() as loop:            # LOOP_API_URL / LOOP_API_KEY from the environment
+    claim = loop.dispatch.next()
+    if claim:
+        ...
+        loop.dispatch.complete(claim.issue.id, claim_token=claim.claim_token, summary="Fixed")
 """
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ A retry happens on 429 and 503 (the server did not do the work and says when to 
 on connection errors; the wait honours ``Retry-After`` and otherwise backs off exponentially with
 jitter.
 """
+
 from __future__ import annotations
 
 import random

@@ -6,6 +6,7 @@ are kept (``extra="allow"``) and appear in ``to_wire()`` too, so a newer server 
 older client. Enumerations are plain strings on the models for the same reason; the ``StrEnum``
 classes below name the known values for callers.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

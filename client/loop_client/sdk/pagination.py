@@ -1,5 +1,6 @@
 """Lists come as ``{"data": [...], "total": N}`` pages; :class:`Page` holds one, :func:`iterate`
 walks all of them lazily, one request per page."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -39,7 +40,9 @@ class Page(Generic[T]):
 
 def parse_page(body: Any, model: type[T], *, limit: int, offset: int) -> Page[T]:
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        raise UnexpectedResponseError(f"Expected a list envelope {{data, total}}, got {body!r:.200}")
+        raise UnexpectedResponseError(
+            f"Expected a list envelope {{data, total}}, got {body!r:.200}"
+        )
     items = [model.model_validate(item) for item in body["data"]]
     total = body.get("total")
     return Page(

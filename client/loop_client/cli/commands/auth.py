@@ -1,4 +1,5 @@
 """``loop auth``: log in (check and store the API URL and key), log out, show the state."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -14,7 +15,9 @@ app = typer.Typer(no_args_is_help=True)
 
 @command(app, "login")
 def login(
-    no_verify: Annotated[bool, typer.Option("--no-verify", help="Store without checking the key against the server.")] = False,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Store without checking the key against the server.")
+    ] = False,
 ) -> None:
     """Store the server URL and API key (asks for what --api-url/--token do not give).
 
@@ -36,19 +39,25 @@ def login(
                 loop.dashboard.stats()
             verified = True
         except AuthenticationError as exc:
-            raise fail(f"{url} rejected the key ({exc.message}); nothing was saved.", EXIT_AUTH) from exc
+            raise fail(
+                f"{url} rejected the key ({exc.message}); nothing was saved.", EXIT_AUTH
+            ) from exc
         except PermissionDeniedError:
             # The key is real but cannot read the dashboard (e.g. a dispatch-only key): keep it.
             output.warn("The key is valid but lacks the read scope; saved anyway.")
         except LoopConnectionError as exc:
-            raise fail(f"{exc}; nothing was saved (use --no-verify to save anyway).", EXIT_ERROR) from exc
+            raise fail(
+                f"{exc}; nothing was saved (use --no-verify to save anyway).", EXIT_ERROR
+            ) from exc
         finally:
             loop.close()
     stored = read_config()
     stored.update(url=url, token=token)
     path = write_config(stored)
     if output.is_json:
-        output.json({"url": url, "token": mask_secret(token), "configFile": str(path), "verified": verified})
+        output.json(
+            {"url": url, "token": mask_secret(token), "configFile": str(path), "verified": verified}
+        )
         return
     output.success(f"Logged in to {url} as {mask_secret(token)}; saved to {path}")
 
@@ -102,7 +111,12 @@ def status() -> None:
                 ("Server", f"{conn.api_url}  ({conn.url_source})"),
                 ("API key", f"{mask_secret(conn.api_key)}  ({conn.key_source or 'none'})"),
                 ("Config file", str(config_path())),
-                ("Status", "authenticated" if result["authenticated"] else f"not authenticated: {result.get('error')}"),
+                (
+                    "Status",
+                    "authenticated"
+                    if result["authenticated"]
+                    else f"not authenticated: {result.get('error')}",
+                ),
             ],
         )
     if code:

@@ -1,4 +1,5 @@
 """``loop comments``: read an issue's threads, add a comment or reply."""
+
 from __future__ import annotations
 
 import getpass
@@ -6,8 +7,8 @@ from collections.abc import Sequence
 from typing import Annotated
 
 import typer
-from rich.tree import Tree
 from rich.text import Text
+from rich.tree import Tree
 
 from loop_client.cli.output import Column, Output
 from loop_client.cli.params import read_text_arg
@@ -21,7 +22,9 @@ app = typer.Typer(no_args_is_help=True)
 def _author(comment: Comment) -> Text:
     style = "cyan" if comment.author_type == AuthorType.AGENT else "green"
     when = comment.created_at.strftime("%Y-%m-%d %H:%M") if comment.created_at else ""
-    return Text.assemble((comment.author_name, f"bold {style}"), (f" ({comment.author_type}) {when}", "dim"))
+    return Text.assemble(
+        (comment.author_name, f"bold {style}"), (f" ({comment.author_type}) {when}", "dim")
+    )
 
 
 def show_threads(output: Output, threads: Sequence[Comment]) -> None:
@@ -31,7 +34,10 @@ def show_threads(output: Output, threads: Sequence[Comment]) -> None:
             for thread in threads
             for c in (thread, *thread.replies)
         ]
-        output.table([Column("ID"), Column("Reply to"), Column("Author"), Column("Kind"), Column("Body")], rows)
+        output.table(
+            [Column("ID"), Column("Reply to"), Column("Author"), Column("Kind"), Column("Body")],
+            rows,
+        )
         return
     tree = Tree(Text("Comments", style="bold"))
     for thread in threads:
@@ -59,9 +65,15 @@ def list_comments(issue_id: Annotated[str, typer.Argument(help="Issue id.")]) ->
 def add_comment(
     issue_id: Annotated[str, typer.Argument(help="Issue id.")],
     body: Annotated[str, typer.Argument(help="Comment text, @file, or - for stdin.")],
-    author: Annotated[str | None, typer.Option("--author", help="Author name (default: your login name).")] = None,
-    agent: Annotated[bool, typer.Option("--agent", help="Post as an agent rather than a human.")] = False,
-    reply_to: Annotated[str | None, typer.Option("--reply-to", help="Comment id to reply to.")] = None,
+    author: Annotated[
+        str | None, typer.Option("--author", help="Author name (default: your login name).")
+    ] = None,
+    agent: Annotated[
+        bool, typer.Option("--agent", help="Post as an agent rather than a human.")
+    ] = False,
+    reply_to: Annotated[
+        str | None, typer.Option("--reply-to", help="Comment id to reply to.")
+    ] = None,
 ) -> None:
     """Comment on an issue (or reply to a comment)."""
     comment = client().comments.create(

@@ -1,4 +1,5 @@
 """``loop config``: read and change the stored URL and key."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -18,14 +19,23 @@ class Key(StrEnum):
 
 
 @command(app, "show")
-def show(reveal: Annotated[bool, typer.Option("--reveal", help="Show the full key.")] = False) -> None:
+def show(
+    reveal: Annotated[bool, typer.Option("--reveal", help="Show the full key.")] = False,
+) -> None:
     """The settings in effect and where each comes from."""
     conn = current_state().connection()
     token = conn.api_key if reveal else mask_secret(conn.api_key)
     output = out()
     if output.is_json:
-        output.json({"url": conn.api_url, "urlSource": conn.url_source, "token": token,
-                     "tokenSource": conn.key_source, "configFile": str(config_path())})
+        output.json(
+            {
+                "url": conn.api_url,
+                "urlSource": conn.url_source,
+                "token": token,
+                "tokenSource": conn.key_source,
+                "configFile": str(config_path()),
+            }
+        )
         return
     output.record(
         "Loop CLI configuration",
@@ -55,14 +65,22 @@ def get(
 
 
 @command(app, "set")
-def set_(key: Annotated[Key, typer.Argument(help="url or token.")], value: Annotated[str, typer.Argument()]) -> None:
+def set_(
+    key: Annotated[Key, typer.Argument(help="url or token.")],
+    value: Annotated[str, typer.Argument()],
+) -> None:
     """Store a setting (the file is kept readable by you only)."""
     stored = read_config()
     stored[key.value] = value.rstrip("/") if key is Key.URL else value
     path = write_config(stored)
     output = out()
     if output.is_json:
-        output.json({key.value: stored[key.value] if key is Key.URL else mask_secret(value), "configFile": str(path)})
+        output.json(
+            {
+                key.value: stored[key.value] if key is Key.URL else mask_secret(value),
+                "configFile": str(path),
+            }
+        )
         return
     output.success(f"{key.value} saved to {path}")
 

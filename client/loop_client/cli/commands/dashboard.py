@@ -1,4 +1,5 @@
 """``loop dashboard`` (stats, activity, prompts) and ``loop status``."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -22,13 +23,25 @@ def _show_stats(output: Output, stats: DashboardStats) -> None:
             ("Queue depth", stats.dispatch.queue_depth),
             ("In progress", stats.dispatch.active_count),
             ("Done (24h)", stats.dispatch.completed_last24h),
-            ("Goals", f"{stats.goals.active} active, {stats.goals.achieved} achieved of {stats.goals.total}"),
+            (
+                "Goals",
+                f"{stats.goals.active} active, {stats.goals.achieved} achieved"
+                f" of {stats.goals.total}",
+            ),
         ],
     )
     if stats.issues.by_status:
-        output.table([status_column(), Column("Issues", justify="right")], sorted(stats.issues.by_status.items()), title="By status")
+        output.table(
+            [status_column(), Column("Issues", justify="right")],
+            sorted(stats.issues.by_status.items()),
+            title="By status",
+        )
     if stats.issues.by_type:
-        output.table([type_column(), Column("Issues", justify="right")], sorted(stats.issues.by_type.items()), title="By type")
+        output.table(
+            [type_column(), Column("Issues", justify="right")],
+            sorted(stats.issues.by_type.items()),
+            title="By type",
+        )
 
 
 @app.callback(invoke_without_command=True)
@@ -62,17 +75,46 @@ def activity(limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100)
         output.info("No activity yet.")
         return
     if not output.is_rich:
-        rows = [[c.root.id, c.root.number, c.root.type, c.root.status, c.root.title, len(c.children)] for c in chains]
-        output.table([Column("ID"), Column("#"), Column("Type"), Column("Status"), Column("Title"), Column("Children")], rows)
+        rows = [
+            [c.root.id, c.root.number, c.root.type, c.root.status, c.root.title, len(c.children)]
+            for c in chains
+        ]
+        output.table(
+            [
+                Column("ID"),
+                Column("#"),
+                Column("Type"),
+                Column("Status"),
+                Column("Title"),
+                Column("Children"),
+            ],
+            rows,
+        )
         return
     from rich.tree import Tree
 
     for chain in chains:
         root = chain.root
-        tree = Tree(Text.assemble((f"#{root.number} ", "bold"), (root.type, "red"), " ", (root.status or "", STATUS_STYLES.get(root.status or "", "")), f"  {root.title}"))
+        tree = Tree(
+            Text.assemble(
+                (f"#{root.number} ", "bold"),
+                (root.type, "red"),
+                " ",
+                (root.status or "", STATUS_STYLES.get(root.status or "", "")),
+                f"  {root.title}",
+            )
+        )
         for child in chain.children:
             issue = child.issue
-            tree.add(Text.assemble((f"#{issue.number} ", "bold"), issue.type, " ", (issue.status or "", STATUS_STYLES.get(issue.status or "", "")), f"  {issue.title}"))
+            tree.add(
+                Text.assemble(
+                    (f"#{issue.number} ", "bold"),
+                    issue.type,
+                    " ",
+                    (issue.status or "", STATUS_STYLES.get(issue.status or "", "")),
+                    f"  {issue.title}",
+                )
+            )
         output.console.print(tree)
 
 
@@ -88,16 +130,24 @@ def prompts() -> None:
     for item in health:
         version = item.active_version
         summary = item.review_summary
-        rows.append([
-            item.template.slug,
-            f"v{version.version}" if version else "-",
-            version.usage_count if version else 0,
-            summary.total_reviews,
-            "" if summary.composite_score is None else f"{summary.composite_score:.2f}",
-            "needs attention" if item.needs_attention else "ok",
-        ])
-    columns = [Column("Template", style="bold"), Column("Active"), Column("Uses", justify="right"), Column("Reviews", justify="right"),
-               Column("Score", justify="right"), Column("Health", style_of=lambda v: "red" if v == "needs attention" else "green")]
+        rows.append(
+            [
+                item.template.slug,
+                f"v{version.version}" if version else "-",
+                version.usage_count if version else 0,
+                summary.total_reviews,
+                "" if summary.composite_score is None else f"{summary.composite_score:.2f}",
+                "needs attention" if item.needs_attention else "ok",
+            ]
+        )
+    columns = [
+        Column("Template", style="bold"),
+        Column("Active"),
+        Column("Uses", justify="right"),
+        Column("Reviews", justify="right"),
+        Column("Score", justify="right"),
+        Column("Health", style_of=lambda v: "red" if v == "needs attention" else "green"),
+    ]
     output.table(columns, rows, empty="No templates.")
 
 
@@ -109,7 +159,11 @@ def status_command() -> None:
     output = out()
     health = loop.health()
     info = loop.info()
-    result: dict[str, object] = {"url": loop.api_url, "health": health.to_wire(), "server": info.to_wire()}
+    result: dict[str, object] = {
+        "url": loop.api_url,
+        "health": health.to_wire(),
+        "server": info.to_wire(),
+    }
     stats: DashboardStats | None = None
     try:
         stats = loop.dashboard.stats()
@@ -126,8 +180,14 @@ def status_command() -> None:
     else:
         output.record(
             f"{info.name} {info.version or ''}".strip(),
-            [("Server", loop.api_url), ("Health", Text("ok", style="green") if health.ok else Text("unhealthy", style="red")),
-             ("Connection", state.connection().url_source)],
+            [
+                ("Server", loop.api_url),
+                (
+                    "Health",
+                    Text("ok", style="green") if health.ok else Text("unhealthy", style="red"),
+                ),
+                ("Connection", state.connection().url_source),
+            ],
         )
         if stats is not None:
             _show_stats(output, stats)

@@ -1,4 +1,5 @@
 """``loop goals``: list, view, create, update."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -33,7 +34,15 @@ COLUMNS = [
 
 
 def _row(goal: Goal) -> list[object]:
-    return [goal.id, goal.title, goal.status, goal.metric, goal.current_value, goal.target_value, goal.project_id]
+    return [
+        goal.id,
+        goal.title,
+        goal.status,
+        goal.metric,
+        goal.current_value,
+        goal.target_value,
+        goal.project_id,
+    ]
 
 
 @command(app, "list")
@@ -47,7 +56,12 @@ def list_goals(
     if output.is_json:
         output.json(page.to_wire())
         return
-    output.table(COLUMNS, [_row(g) for g in page.data], caption=f"{len(page.data)} of {page.total}", empty="No goals.")
+    output.table(
+        COLUMNS,
+        [_row(g) for g in page.data],
+        caption=f"{len(page.data)} of {page.total}",
+        empty="No goals.",
+    )
 
 
 @command(app, "view")
@@ -58,8 +72,16 @@ def view_goal(goal_id: Annotated[str, typer.Argument(help="Goal id.")]) -> None:
     if output.is_json:
         output.json(goal.to_wire())
         return
-    fields = [("ID", goal.id), ("Status", goal.status), ("Metric", goal.metric), ("Current", goal.current_value),
-              ("Target", goal.target_value), ("Unit", goal.unit), ("Project", goal.project_id), ("Description", goal.description)]
+    fields = [
+        ("ID", goal.id),
+        ("Status", goal.status),
+        ("Metric", goal.metric),
+        ("Current", goal.current_value),
+        ("Target", goal.target_value),
+        ("Unit", goal.unit),
+        ("Project", goal.project_id),
+        ("Description", goal.description),
+    ]
     output.record(goal.title, [(k, v) for k, v in fields if v is not None])
 
 
@@ -67,7 +89,9 @@ def view_goal(goal_id: Annotated[str, typer.Argument(help="Goal id.")]) -> None:
 def create_goal(
     title: Annotated[str, typer.Argument(help="What success looks like.")],
     description: Annotated[str | None, typer.Option("--description", "-d")] = None,
-    metric: Annotated[str | None, typer.Option("--metric", help="Metric name, e.g. login_failure_rate.")] = None,
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="Metric name, e.g. login_failure_rate.")
+    ] = None,
     target: Annotated[float | None, typer.Option("--target", help="Target value.")] = None,
     current: Annotated[float | None, typer.Option("--current", help="Current value.")] = None,
     unit: Annotated[str | None, typer.Option("--unit")] = None,

@@ -1,4 +1,5 @@
 """``loop issues``: list, view, create, update, close."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -16,9 +17,17 @@ app = typer.Typer(no_args_is_help=True)
 
 StatusFilter = Annotated[
     list[str] | None,
-    typer.Option("--status", "-s", help="Status(es): triage, backlog, todo, in_progress, done, canceled. Repeat or comma-separate."),
+    typer.Option(
+        "--status",
+        "-s",
+        help="Status(es): triage, backlog, todo, in_progress, done, canceled. "
+        "Repeat or comma-separate.",
+    ),
 ]
-TypeFilter = Annotated[list[str] | None, typer.Option("--type", "-t", help="Type(s): signal, hypothesis, plan, task, monitor.")]
+TypeFilter = Annotated[
+    list[str] | None,
+    typer.Option("--type", "-t", help="Type(s): signal, hypothesis, plan, task, monitor."),
+]
 Limit = Annotated[int, typer.Option("--limit", "-n", min=1, max=200, help="Page size.")]
 Offset = Annotated[int, typer.Option("--offset", min=0, help="Rows to skip.")]
 AllPages = Annotated[bool, typer.Option("--all", help="Fetch every page (shows progress).")]
@@ -70,12 +79,20 @@ def list_issues(
 @command(app, "view")
 def view_issue(
     issue_id: Annotated[str, typer.Argument(help="Issue id.")],
-    comments: Annotated[bool, typer.Option("--comments/--no-comments", help="Show comment threads.")] = True,
+    comments: Annotated[
+        bool, typer.Option("--comments/--no-comments", help="Show comment threads.")
+    ] = True,
 ) -> None:
     """Show one issue with its parent, children, labels, relations and comments."""
     loop = client()
     issue = loop.issues.get(issue_id)
-    threads = [] if not comments else issue.comments if issue.has_comments else loop.comments.list(issue_id)
+    threads = (
+        []
+        if not comments
+        else issue.comments
+        if issue.has_comments
+        else loop.comments.list(issue_id)
+    )
     output = out()
     if output.is_json:
         payload = issue.to_wire()
@@ -96,11 +113,19 @@ def create_issue(
     type: Annotated[IssueType, typer.Option("--type", "-t", help="Issue type.")] = IssueType.TASK,
     description: Annotated[str | None, typer.Option("--description", "-d")] = None,
     priority: Annotated[str | None, typer.Option("--priority", help=PRIORITY_HELP)] = None,
-    status: Annotated[IssueStatus | None, typer.Option("--status", "-s", help="Initial status (server default: triage).")] = None,
+    status: Annotated[
+        IssueStatus | None,
+        typer.Option("--status", "-s", help="Initial status (server default: triage)."),
+    ] = None,
     parent: Annotated[str | None, typer.Option("--parent", help="Parent issue id.")] = None,
     project: Annotated[str | None, typer.Option("--project", "-p", help="Project id.")] = None,
-    label: Annotated[list[str] | None, typer.Option("--label", help="Label id (repeatable).")] = None,
-    blocked_by: Annotated[list[str] | None, typer.Option("--blocked-by", help="Issue id this one waits for (repeatable).")] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Label id (repeatable).")
+    ] = None,
+    blocked_by: Annotated[
+        list[str] | None,
+        typer.Option("--blocked-by", help="Issue id this one waits for (repeatable)."),
+    ] = None,
 ) -> None:
     """Create an issue."""
     loop = client()
@@ -142,7 +167,9 @@ def update_issue(
     parent: Annotated[str | None, typer.Option("--parent", help="New parent id.")] = None,
     project: Annotated[str | None, typer.Option("--project", "-p", help="New project id.")] = None,
     no_parent: Annotated[bool, typer.Option("--no-parent", help="Detach from its parent.")] = False,
-    no_project: Annotated[bool, typer.Option("--no-project", help="Remove from its project.")] = False,
+    no_project: Annotated[
+        bool, typer.Option("--no-project", help="Remove from its project.")
+    ] = False,
 ) -> None:
     """Change the fields given; the rest stay as they are."""
     if parent and no_parent:
@@ -173,8 +200,12 @@ def update_issue(
 @command(app, "close")
 def close_issue(
     issue_ids: Annotated[list[str], typer.Argument(help="Issue id(s).")],
-    canceled: Annotated[bool, typer.Option("--canceled", help="Close as canceled instead of done.")] = False,
-    summary: Annotated[str | None, typer.Option("--summary", help="What was done (stored as agentSummary).")] = None,
+    canceled: Annotated[
+        bool, typer.Option("--canceled", help="Close as canceled instead of done.")
+    ] = False,
+    summary: Annotated[
+        str | None, typer.Option("--summary", help="What was done (stored as agentSummary).")
+    ] = None,
 ) -> None:
     """Close issues as done (or canceled)."""
     loop = client()
@@ -184,11 +215,17 @@ def close_issue(
     with output.progress("Closing issues") as advance:
         for index, issue_id in enumerate(issue_ids, start=1):
             closed.append(
-                loop.issues.update(issue_id, status=status, agent_summary=UNSET if summary is None else summary)
+                loop.issues.update(
+                    issue_id, status=status, agent_summary=UNSET if summary is None else summary
+                )
             )
             advance(index, len(issue_ids))
     if output.is_json:
-        output.json(closed[0].to_wire() if len(closed) == 1 else {"data": [i.to_wire() for i in closed], "total": len(closed)})
+        output.json(
+            closed[0].to_wire()
+            if len(closed) == 1
+            else {"data": [i.to_wire() for i in closed], "total": len(closed)}
+        )
         return
     for issue in closed:
         output.success(f"Closed #{issue.number} {issue.title} ({issue.status})")

@@ -1,4 +1,5 @@
 """``loop labels``: list, create, delete."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -23,14 +24,28 @@ def list_labels(
         output.json(page.to_wire())
         return
     rows = [[label.id, label.name, label.color] for label in page.data]
-    output.table([Column("ID", style="dim", no_wrap=True), Column("Name"), Column("Color", style_of=lambda v: str(v) if str(v).startswith("#") and len(str(v)) in (4, 7) else None)],
-                 rows, empty="No labels.")
+    output.table(
+        [
+            Column("ID", style="dim", no_wrap=True),
+            Column("Name"),
+            Column(
+                "Color",
+                style_of=lambda v: str(v)
+                if str(v).startswith("#") and len(str(v)) in (4, 7)
+                else None,
+            ),
+        ],
+        rows,
+        empty="No labels.",
+    )
 
 
 @command(app, "create")
 def create_label(
     name: Annotated[str, typer.Argument(help="Label name.")],
-    color: Annotated[str, typer.Option("--color", "-c", help="CSS colour, e.g. #ff6b6b.")] = "#6b7280",
+    color: Annotated[
+        str, typer.Option("--color", "-c", help="CSS colour, e.g. #ff6b6b.")
+    ] = "#6b7280",
 ) -> None:
     """Create a label."""
     label = client().labels.create(name=name, color=color)

@@ -1,4 +1,5 @@
 """``loop projects``: list, view, create, update."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -54,7 +55,11 @@ def list_projects(
     output = out()
     if all_pages:
         with output.progress("Fetching projects") as advance:
-            projects = list(loop.projects.iter(on_page=lambda page: advance(page.offset + len(page.data), page.total)))
+            projects = list(
+                loop.projects.iter(
+                    on_page=lambda page: advance(page.offset + len(page.data), page.total)
+                )
+            )
         total = len(projects)
     else:
         page = loop.projects.list(limit=limit, offset=offset)
@@ -62,7 +67,12 @@ def list_projects(
     if output.is_json:
         output.json({"data": [p.to_wire() for p in projects], "total": total})
         return
-    output.table(COLUMNS, [_row(p) for p in projects], caption=f"{len(projects)} of {total}", empty="No projects.")
+    output.table(
+        COLUMNS,
+        [_row(p) for p in projects],
+        caption=f"{len(projects)} of {total}",
+        empty="No projects.",
+    )
 
 
 @command(app, "view")
@@ -81,11 +91,19 @@ def view_project(project_id: Annotated[str, typer.Argument(help="Project id.")])
     ]
     if project.goal is not None:
         goal = project.goal
-        progress = f"{goal.current_value:g} → {goal.target_value:g} {goal.unit or ''}".strip() if goal.current_value is not None and goal.target_value is not None else ""
+        progress = (
+            f"{goal.current_value:g} → {goal.target_value:g} {goal.unit or ''}".strip()
+            if goal.current_value is not None and goal.target_value is not None
+            else ""
+        )
         fields.append(("Goal", f"{goal.title} ({goal.status}) {progress}".strip()))
     output.record(project.name, [(k, v) for k, v in fields if v])
     if project.issue_counts:
-        output.table([status_column(), Column("Issues", justify="right")], sorted(project.issue_counts.items()), title="Issues by status")
+        output.table(
+            [status_column(), Column("Issues", justify="right")],
+            sorted(project.issue_counts.items()),
+            title="Issues by status",
+        )
 
 
 @command(app, "create")

@@ -1,4 +1,5 @@
 """``loop signals ingest``: raise a signal by hand or from a script."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -16,12 +17,25 @@ app = typer.Typer(no_args_is_help=True)
 
 @command(app, "ingest")
 def ingest(
-    source: Annotated[str, typer.Option("--source", help='Where it comes from, e.g. "ci", "support".')],
-    type: Annotated[str, typer.Option("--type", "-t", help='What happened, e.g. "error", "metric_change".')],
-    severity: Annotated[Severity, typer.Option("--severity", help="Sets the issue's priority.")] = Severity.MEDIUM,
-    message: Annotated[str | None, typer.Option("--message", "-m", help="Short summary (payload.message, used in the title).")] = None,
-    payload: Annotated[str | None, typer.Option("--payload", help="JSON object, @file.json, or - for stdin.")] = None,
-    source_id: Annotated[str | None, typer.Option("--source-id", help="The source's own event id.")] = None,
+    source: Annotated[
+        str, typer.Option("--source", help='Where it comes from, e.g. "ci", "support".')
+    ],
+    type: Annotated[
+        str, typer.Option("--type", "-t", help='What happened, e.g. "error", "metric_change".')
+    ],
+    severity: Annotated[
+        Severity, typer.Option("--severity", help="Sets the issue's priority.")
+    ] = Severity.MEDIUM,
+    message: Annotated[
+        str | None,
+        typer.Option("--message", "-m", help="Short summary (payload.message, used in the title)."),
+    ] = None,
+    payload: Annotated[
+        str | None, typer.Option("--payload", help="JSON object, @file.json, or - for stdin.")
+    ] = None,
+    source_id: Annotated[
+        str | None, typer.Option("--source-id", help="The source's own event id.")
+    ] = None,
     project: Annotated[str | None, typer.Option("--project", "-p", help="Project id.")] = None,
 ) -> None:
     """Create a signal and the issue that tracks it."""

@@ -1,4 +1,5 @@
 """``loop templates``: prompt templates, their versions, promotion, reviews and previews."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -40,9 +41,18 @@ def list_templates(
     if output.is_json:
         output.json(page.to_wire())
         return
-    rows = [[t.id, t.slug, t.name, t.specificity, t.conditions or {}, t.active_version_id or "-"] for t in page.data]
-    columns = [Column("ID", style="dim", no_wrap=True), Column("Slug", style="bold"), Column("Name"),
-               Column("Specificity", justify="right"), Column("Conditions"), Column("Active version", style="dim")]
+    rows = [
+        [t.id, t.slug, t.name, t.specificity, t.conditions or {}, t.active_version_id or "-"]
+        for t in page.data
+    ]
+    columns = [
+        Column("ID", style="dim", no_wrap=True),
+        Column("Slug", style="bold"),
+        Column("Name"),
+        Column("Specificity", justify="right"),
+        Column("Conditions"),
+        Column("Active version", style="dim"),
+    ]
     output.table(columns, rows, caption=f"{len(page.data)} of {page.total}", empty="No templates.")
 
 
@@ -54,12 +64,23 @@ def view_template(template_id: Annotated[str, typer.Argument(help="Template id."
     if output.is_json:
         output.json(template.to_wire())
         return
-    fields: list[tuple[str, object]] = [("ID", template.id), ("Name", template.name), ("Conditions", template.conditions),
-                                        ("Specificity", template.specificity), ("Project", template.project_id),
-                                        ("Description", template.description)]
+    fields: list[tuple[str, object]] = [
+        ("ID", template.id),
+        ("Name", template.name),
+        ("Conditions", template.conditions),
+        ("Specificity", template.specificity),
+        ("Project", template.project_id),
+        ("Description", template.description),
+    ]
     version = template.active_version
     if version is not None:
-        fields.append(("Active version", f"v{version.version} ({version.id}), used {version.usage_count}×, score {_score(version.review_score) or '-'}"))
+        fields.append(
+            (
+                "Active version",
+                f"v{version.version} ({version.id}), used {version.usage_count}×,"
+                f" score {_score(version.review_score) or '-'}",
+            )
+        )
     output.record(template.slug, [(k, v) for k, v in fields if v not in (None, "")])
     if version is not None:
         output.text_block(f"v{version.version} content", version.content)
@@ -70,9 +91,14 @@ def create_template(
     slug: Annotated[str, typer.Argument(help="Unique slug, e.g. signal-triage.")],
     name: Annotated[str, typer.Argument(help="Display name.")],
     description: Annotated[str | None, typer.Option("--description", "-d")] = None,
-    conditions: Annotated[str | None, typer.Option("--conditions", help='JSON object, e.g. {"type": "signal"}; @file or -.')] = None,
+    conditions: Annotated[
+        str | None,
+        typer.Option("--conditions", help='JSON object, e.g. {"type": "signal"}; @file or -.'),
+    ] = None,
     specificity: Annotated[int | None, typer.Option("--specificity", min=0, max=100)] = None,
-    project: Annotated[str | None, typer.Option("--project", "-p", help="Only for issues of this project.")] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", "-p", help="Only for issues of this project.")
+    ] = None,
 ) -> None:
     """Create a template (add its content with `add-version`)."""
     template = client().templates.create(
@@ -95,10 +121,14 @@ def update_template(
     template_id: Annotated[str, typer.Argument(help="Template id.")],
     name: Annotated[str | None, typer.Option("--name")] = None,
     description: Annotated[str | None, typer.Option("--description", "-d")] = None,
-    conditions: Annotated[str | None, typer.Option("--conditions", help="JSON object; @file or -.")] = None,
+    conditions: Annotated[
+        str | None, typer.Option("--conditions", help="JSON object; @file or -.")
+    ] = None,
     specificity: Annotated[int | None, typer.Option("--specificity", min=0, max=100)] = None,
     project: Annotated[str | None, typer.Option("--project", "-p")] = None,
-    no_project: Annotated[bool, typer.Option("--no-project", help="Apply to every project.")] = False,
+    no_project: Annotated[
+        bool, typer.Option("--no-project", help="Apply to every project.")
+    ] = False,
 ) -> None:
     """Change the fields given."""
     parsed = parse_json_object(conditions, param="--conditions")
@@ -127,15 +157,27 @@ def list_versions(template_id: Annotated[str, typer.Argument(help="Template id."
     if output.is_json:
         output.json({"data": [v.to_wire() for v in versions], "total": len(versions)})
         return
-    rows = [[v.version, v.id, v.status, f"{v.author_name} ({v.author_type})", v.usage_count, _score(v.review_score), v.changelog]
-            for v in versions]
+    rows = [
+        [
+            v.version,
+            v.id,
+            v.status,
+            f"{v.author_name} ({v.author_type})",
+            v.usage_count,
+            _score(v.review_score),
+            v.changelog,
+        ]
+        for v in versions
+    ]
     output.table(VERSION_COLUMNS, rows, empty="No versions yet.")
 
 
 @command(app, "add-version")
 def add_version(
     template_id: Annotated[str, typer.Argument(help="Template id.")],
-    content: Annotated[str, typer.Option("--content", help="Template text, @file, or - for stdin.")],
+    content: Annotated[
+        str, typer.Option("--content", help="Template text, @file, or - for stdin.")
+    ],
     changelog: Annotated[str | None, typer.Option("--changelog", "-m")] = None,
     author: Annotated[str, typer.Option("--author", help="Author name.")] = "cli",
     agent: Annotated[bool, typer.Option("--agent", help="Authored by an agent.")] = False,
@@ -181,12 +223,32 @@ def list_reviews(
     if output.is_json:
         output.json(page.to_wire())
         return
-    rows = [[r.version_id, r.issue_id, r.clarity, r.completeness, r.relevance, f"{r.composite:.2f}", r.author_type, r.feedback]
-            for r in page.data]
-    columns = [Column("Version", style="dim"), Column("Issue", style="dim"), Column("Clarity", justify="right"),
-               Column("Complete", justify="right"), Column("Relevance", justify="right"),
-               Column("Mean", justify="right", style="bold"), Column("By"), Column("Feedback")]
-    output.table(columns, rows, caption=f"{len(page.data)} of {page.total}", empty="No reviews yet.")
+    rows = [
+        [
+            r.version_id,
+            r.issue_id,
+            r.clarity,
+            r.completeness,
+            r.relevance,
+            f"{r.composite:.2f}",
+            r.author_type,
+            r.feedback,
+        ]
+        for r in page.data
+    ]
+    columns = [
+        Column("Version", style="dim"),
+        Column("Issue", style="dim"),
+        Column("Clarity", justify="right"),
+        Column("Complete", justify="right"),
+        Column("Relevance", justify="right"),
+        Column("Mean", justify="right", style="bold"),
+        Column("By"),
+        Column("Feedback"),
+    ]
+    output.table(
+        columns, rows, caption=f"{len(page.data)} of {page.total}", empty="No reviews yet."
+    )
 
 
 @command(app, "preview")
@@ -201,4 +263,7 @@ def preview(issue_id: Annotated[str, typer.Argument(help="Issue id.")]) -> None:
         output.info(result.message or "No template matches this issue.")
         return
     version = f" v{result.version.version}" if result.version else ""
-    output.text_block(f"#{result.issue.number} {result.issue.title} — {result.template.slug}{version}", result.prompt)
+    output.text_block(
+        f"#{result.issue.number} {result.issue.title} — {result.template.slug}{version}",
+        result.prompt,
+    )

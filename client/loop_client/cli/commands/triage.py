@@ -4,6 +4,7 @@
 time for scripts. Accepting moves an issue to ``todo`` (where agents pick it up) or ``backlog``;
 declining cancels it, with the reason kept as a comment.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -50,7 +51,10 @@ def _accept(loop: LoopClient, issue_id: str, to: AcceptTo) -> Issue:
 def _decline(loop: LoopClient, issue_id: str, reason: str | None) -> Issue:
     if reason:
         loop.comments.create(
-            issue_id, body=f"Declined in triage: {reason}", author_name=getpass.getuser(), author_type=AuthorType.HUMAN
+            issue_id,
+            body=f"Declined in triage: {reason}",
+            author_name=getpass.getuser(),
+            author_type=AuthorType.HUMAN,
         )
     return loop.issues.update(issue_id, status="canceled")
 
@@ -76,7 +80,9 @@ def triage(ctx: typer.Context, to: AcceptOpt = AcceptTo.TODO) -> None:
         return
     counts = {"accepted": 0, "declined": 0, "skipped": 0}
     for position, issue in enumerate(queue, start=1):
-        output.record(f"[{position}/{len(queue)}] #{issue.number} {issue.title}", issue_fields(issue))
+        output.record(
+            f"[{position}/{len(queue)}] #{issue.number} {issue.title}", issue_fields(issue)
+        )
         if issue.signal_payload:
             output.text_block("Signal payload", _payload_preview(issue.signal_payload))
         choice = typer.prompt(
@@ -98,7 +104,10 @@ def triage(ctx: typer.Context, to: AcceptOpt = AcceptTo.TODO) -> None:
             output.success(f"#{issue.number} declined")
         else:
             counts["skipped"] += 1
-    output.info(f"{counts['accepted']} accepted, {counts['declined']} declined, {counts['skipped']} skipped.")
+    output.info(
+        f"{counts['accepted']} accepted, {counts['declined']} declined, "
+        f"{counts['skipped']} skipped."
+    )
 
 
 def _payload_preview(payload: dict[str, object]) -> str:
@@ -118,7 +127,9 @@ def list_triage() -> None:
 
 
 @command(app, "accept")
-def accept(issue_id: Annotated[str, typer.Argument(help="Issue id.")], to: AcceptOpt = AcceptTo.TODO) -> None:
+def accept(
+    issue_id: Annotated[str, typer.Argument(help="Issue id.")], to: AcceptOpt = AcceptTo.TODO
+) -> None:
     """Accept an issue out of triage (into todo, or backlog)."""
     issue = _accept(client(), issue_id, to)
     output = out()
@@ -131,7 +142,9 @@ def accept(issue_id: Annotated[str, typer.Argument(help="Issue id.")], to: Accep
 @command(app, "decline")
 def decline(
     issue_id: Annotated[str, typer.Argument(help="Issue id.")],
-    reason: Annotated[str | None, typer.Option("--reason", "-r", help="Why (kept as a comment).")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", "-r", help="Why (kept as a comment).")
+    ] = None,
 ) -> None:
     """Decline an issue: cancel it, recording the reason as a comment."""
     issue = _decline(client(), issue_id, reason)

@@ -1,4 +1,5 @@
 """One class per API area; :class:`~loop_client.sdk.client.LoopClient` exposes one of each."""
+
 from loop_client.sdk.resources.comments import CommentsResource, RelationsResource
 from loop_client.sdk.resources.dashboard import DashboardResource
 from loop_client.sdk.resources.dispatch import DispatchResource

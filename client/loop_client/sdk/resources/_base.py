@@ -1,4 +1,5 @@
 """What every resource shares: the HTTP core, safe path building and envelope unwrapping."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -58,7 +59,13 @@ class Resource:
         return model.model_validate(unwrap(self._http.request("GET", url, params=params)))
 
     def _send_one(
-        self, model: type[M], method: str, url: str, json: Any = None, *, idempotent: bool | None = None
+        self,
+        model: type[M],
+        method: str,
+        url: str,
+        json: Any = None,
+        *,
+        idempotent: bool | None = None,
     ) -> M:
         payload = self._http.request(method, url, json=json, idempotent=idempotent)
         return model.model_validate(unwrap(payload))
@@ -68,7 +75,9 @@ class Resource:
     ) -> Page[M]:
         query: dict[str, Any] = dict(params or {})
         query.update(limit=limit, offset=offset)
-        return parse_page(self._http.request("GET", url, params=query), model, limit=limit, offset=offset)
+        return parse_page(
+            self._http.request("GET", url, params=query), model, limit=limit, offset=offset
+        )
 
     def _iterate(
         self,

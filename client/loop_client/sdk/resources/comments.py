@@ -1,4 +1,5 @@
 """``/api/issues/{id}/comments`` and ``/api/issues/{id}/relations`` + ``/api/relations/{id}``."""
+
 from __future__ import annotations
 
 from loop_client.sdk.models import Comment, Relation
@@ -21,7 +22,9 @@ class CommentsResource(Resource):
         author_type: str = "agent",
         parent_id: str | Unset = UNSET,
     ) -> Comment:
-        payload = request_body(body=body, authorName=author_name, authorType=author_type, parentId=parent_id)
+        payload = request_body(
+            body=body, authorName=author_name, authorType=author_type, parentId=parent_id
+        )
         return self._send_one(Comment, "POST", path("api/issues", issue_id, "comments"), payload)
 
 
@@ -33,4 +36,3 @@ class RelationsResource(Resource):
 
     def delete(self, relation_id: str) -> None:
         self._http.request("DELETE", path("api/relations", relation_id))
-

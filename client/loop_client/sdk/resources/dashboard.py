@@ -1,4 +1,5 @@
 """``/api/dashboard``: system stats, signal chains and template health."""
+
 from __future__ import annotations
 
 from loop_client.sdk.models import ActivityChain, DashboardStats, TemplateHealth

@@ -1,11 +1,19 @@
 """``/api/dispatch``: claim the next issue, keep the lease alive, hand it back, finish it."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from loop_client.sdk.errors import ConflictError, UnexpectedResponseError, claim_lost
-from loop_client.sdk.models import CommitRef, DispatchClaim, Issue, Lease, PullRequestRef, QueueEntry
+from loop_client.sdk.models import (
+    CommitRef,
+    DispatchClaim,
+    Issue,
+    Lease,
+    PullRequestRef,
+    QueueEntry,
+)
 from loop_client.sdk.resources._base import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -36,7 +44,9 @@ class DispatchResource(Resource):
         if payload is None:
             return None
         # The server answers the claim at the top level and again under `data`; read either.
-        claim = payload.get("data") if isinstance(payload, dict) and "issue" not in payload else payload
+        claim = (
+            payload.get("data") if isinstance(payload, dict) and "issue" not in payload else payload
+        )
         if not isinstance(claim, dict) or "issue" not in claim:
             raise UnexpectedResponseError(f"Expected a dispatch claim, got {payload!r:.200}")
         claim = {key: value for key, value in claim.items() if key != "data"}
@@ -45,9 +55,13 @@ class DispatchResource(Resource):
     def queue(
         self, *, project_id: str | None = None, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
     ) -> Page[QueueEntry]:
-        """Eligible issues in the order dispatch would hand them out, with scores. Claims nothing."""
+        """Eligible issues in the order dispatch hands them out, with scores. Claims nothing."""
         return self._page(
-            QueueEntry, "/api/dispatch/queue", limit=limit, offset=offset, params={"projectId": project_id}
+            QueueEntry,
+            "/api/dispatch/queue",
+            limit=limit,
+            offset=offset,
+            params={"projectId": project_id},
         )
 
     def iter_queue(

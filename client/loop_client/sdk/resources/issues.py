@@ -1,4 +1,5 @@
 """``/api/issues``: list, read, create, update, soft-delete."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence

@@ -1,4 +1,5 @@
 """``/api/labels``."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

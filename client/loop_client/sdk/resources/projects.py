@@ -1,4 +1,5 @@
 """``/api/projects`` and ``/api/goals``."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -47,7 +48,9 @@ class ProjectsResource(Resource):
         health: str | Unset = UNSET,
         goal_id: str | Unset = UNSET,
     ) -> Project:
-        payload = body(name=name, description=description, status=status, health=health, goalId=goal_id)
+        payload = body(
+            name=name, description=description, status=status, health=health, goalId=goal_id
+        )
         return self._send_one(Project, "POST", "/api/projects", payload)
 
     def update(
@@ -60,7 +63,9 @@ class ProjectsResource(Resource):
         health: str | Unset = UNSET,
         goal_id: str | None | Unset = UNSET,
     ) -> Project:
-        payload = body(name=name, description=description, status=status, health=health, goalId=goal_id)
+        payload = body(
+            name=name, description=description, status=status, health=health, goalId=goal_id
+        )
         return self._send_one(Project, "PATCH", path("api/projects", project_id), payload)
 
     def delete(self, project_id: str) -> None:

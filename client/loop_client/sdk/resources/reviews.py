@@ -1,4 +1,5 @@
 """``POST /api/prompt-reviews``: rate the prompt an issue was dispatched with."""
+
 from __future__ import annotations
 
 from loop_client.sdk.models import PromptReview

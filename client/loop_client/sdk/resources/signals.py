@@ -1,4 +1,5 @@
 """``POST /api/signals``: raise a signal; Loop opens an issue for it in the same transaction."""
+
 from __future__ import annotations
 
 from typing import Any

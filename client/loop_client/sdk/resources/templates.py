@@ -1,10 +1,17 @@
 """``/api/templates``: prompt templates, their versions, promotion, reviews and previews."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from loop_client.sdk.models import PromptReview, PromptVersion, Template, TemplateDetail, TemplatePreview
+from loop_client.sdk.models import (
+    PromptReview,
+    PromptVersion,
+    Template,
+    TemplateDetail,
+    TemplatePreview,
+)
 from loop_client.sdk.resources._base import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -88,10 +95,15 @@ class TemplatesResource(Resource):
         self, template_id: str, *, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
     ) -> Page[PromptVersion]:
         return self._page(
-            PromptVersion, path("api/templates", template_id, "versions"), limit=limit, offset=offset
+            PromptVersion,
+            path("api/templates", template_id, "versions"),
+            limit=limit,
+            offset=offset,
         )
 
-    def iter_versions(self, template_id: str, *, page_size: int = MAX_PAGE_SIZE) -> Iterator[PromptVersion]:
+    def iter_versions(
+        self, template_id: str, *, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[PromptVersion]:
         return self._iterate(
             lambda limit, offset: self.versions(template_id, limit=limit, offset=offset),
             page_size=page_size,
@@ -109,8 +121,12 @@ class TemplatesResource(Resource):
         changelog: str | Unset = UNSET,
     ) -> PromptVersion:
         """A new version (number = latest + 1); a draft unless the template has no active one."""
-        payload = body(content=content, authorName=author_name, authorType=author_type, changelog=changelog)
-        return self._send_one(PromptVersion, "POST", path("api/templates", template_id, "versions"), payload)
+        payload = body(
+            content=content, authorName=author_name, authorType=author_type, changelog=changelog
+        )
+        return self._send_one(
+            PromptVersion, "POST", path("api/templates", template_id, "versions"), payload
+        )
 
     def promote(self, template_id: str, version_id: str) -> PromptVersion:
         """Make the version active and retire the one it replaces."""
@@ -132,7 +148,9 @@ class TemplatesResource(Resource):
             PromptReview, path("api/templates", template_id, "reviews"), limit=limit, offset=offset
         )
 
-    def iter_reviews(self, template_id: str, *, page_size: int = MAX_PAGE_SIZE) -> Iterator[PromptReview]:
+    def iter_reviews(
+        self, template_id: str, *, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[PromptReview]:
         return self._iterate(
             lambda limit, offset: self.reviews(template_id, limit=limit, offset=offset),
             page_size=page_size,
@@ -144,7 +162,11 @@ class TemplatesResource(Resource):
         """The template and rendered prompt dispatch would choose for the issue; claims nothing."""
         payload = self._http.request("GET", path("api/templates/preview", issue_id))
         # Like dispatch, the answer is at the top level and again under `data`.
-        if isinstance(payload, dict) and "issue" not in payload and isinstance(payload.get("data"), dict):
+        if (
+            isinstance(payload, dict)
+            and "issue" not in payload
+            and isinstance(payload.get("data"), dict)
+        ):
             payload = payload["data"]
         if isinstance(payload, dict):
             payload = {key: value for key, value in payload.items() if key != "data"}
