@@ -6,23 +6,22 @@ Errors always look like ``{"error": "message", "details": {"fieldErrors": {"fiel
 """
 from __future__ import annotations
 
-import io
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import BasePagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from loop_project.errors import LoopError
+# The API's parser and its 413 live in loop_project.parsers; re-exported for existing imports.
+from loop_project.parsers import LoopJSONParser, PayloadTooLarge  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -193,28 +192,3 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "API key passed as Bearer token in the Authorization header",
         }
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body too large"
-    default_code = "payload_too_large"
-
-
-class LoopJSONParser(JSONParser):
-    """DRF's JSON parser, hardened: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413 (DRF
-    reads the stream itself, so Django's own cap never applies), and a document nested too deeply
-    for Python's parser is a 400 "Malformed JSON" like any other unparseable body (DRF lets the
-    RecursionError become a 500)."""
-
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None:
-            raw = stream.read(limit + 1)
-            if len(raw) > limit:
-                raise PayloadTooLarge()
-            stream = io.BytesIO(raw)
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON nested too deeply") from None

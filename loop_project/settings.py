@@ -58,6 +58,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it sees every failure below it: database outages become 503 + Retry-After, and API
+    # paths never answer with an HTML error page (loop_project/middleware.py).
+    "loop_project.middleware.FailureResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -162,12 +165,19 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# --- Request limits ---------------------------------------------------------------------------
+# Largest API request body (JSON), in bytes; larger is a 413. Webhooks have their own per-provider
+# caps (GitHub 25 MB) and POST /api/signals 1 MiB. Query strings: at most 1000 parameters.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("LOOP_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
 # --- Django REST Framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.HasApiKeyScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Size (DATA_UPLOAD_MAX_MEMORY_SIZE → 413) and depth (64 levels → 400) bounded JSON.
+    "DEFAULT_PARSER_CLASSES": ["loop_project.parsers.LoopJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "loop_project.api.LoopPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
