@@ -1,6 +1,6 @@
 """Dispatch's part of the console: the staff override that takes a claim back from an agent.
 
-Dispatch owns no model, so its action joins the issue list that ``issues/admin.py`` registers
+Dispatch owns no model, so its action joins the issue list that ``issues.admin`` registers
 (``issues`` may not import ``dispatch``; this module may import ``issues``). The dispatch queue
 page itself is a console page (``loop_project/console``).
 """
@@ -12,24 +12,22 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from dispatch.services import release_claim
-from issues.admin import IssueAdmin, apply_to_each, redirect_back, report
+from issues.admin import IssueAdmin
+from issues.admin.actions import apply_to_each, report
 from issues.audit import actor_for_user
 from issues.models import Issue
+from loop_project.console.admin_utils import redirect_back
 
 
 @admin.action(description="Release claim (back to todo)", permissions=["change"])
 def release_claims(modeladmin: IssueAdmin, request: HttpRequest, queryset: QuerySet[Issue]):
-    """Hand claimed issues back to the queue without the agent's token; the agent's next write
-    with its old token is refused (409), so nothing it does later can overwrite the issue."""
+    """Hand claimed issues back to the queue without the agent's token. The agent's next write
+    with its old token is refused (409), so nothing it sends later can overwrite the issue."""
     actor = actor_for_user(request.user)
-    claimed = queryset.filter(status=Issue.Status.IN_PROGRESS)
+    reason = f"released by {request.user.get_username()} in the console"
     done, failed = apply_to_each(
-        claimed,
-        lambda issue: release_claim(
-            issue_id=issue.pk,
-            actor=actor,
-            reason=f"released by {request.user.get_username()} in admin",
-        ),
+        queryset.filter(status=Issue.Status.IN_PROGRESS),
+        lambda issue: release_claim(issue_id=issue.pk, actor=actor, reason=reason),
     )
     report(modeladmin, request, done, failed, "Released")
     if not done and not failed:

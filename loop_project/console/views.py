@@ -11,11 +11,7 @@ from django.utils import timezone
 
 from issues.models import Issue, Project
 from loop_project.console import charts
-from loop_project.console.selectors import (
-    QUEUE_PAGE,
-    loop_dashboard,
-    queue_overview,
-)
+from loop_project.console.selectors import QUEUE_PAGE, loop_dashboard, queue_overview
 from templates_app.selectors import ATTENTION_COMPLETION_BELOW, ATTENTION_SCORE_BELOW
 
 SOURCE_CLASSES = 6  # colours src-0 … src-5 in console.css, reused when there are more sources
@@ -87,11 +83,16 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     overview = queue_overview(project_id=project_id, offset=(page - 1) * QUEUE_PAGE)
     # Breakdown bars share one scale: the best score on the page fills the bar.
     top = max((entry.score for entry in overview.entries), default=0)
+    names = {project.pk: project.name for project in projects}
     context = {
         **admin.site.each_context(request),
         "title": "Dispatch queue",
         "overview": overview,
-        "rows": [{"entry": entry, "rest": top - entry.score} for entry in overview.entries],
+        # Project names come from the list already loaded for the filter: no query per row.
+        "rows": [
+            {"entry": entry, "rest": top - entry.score, "project": names.get(entry.issue.project_id)}
+            for entry in overview.entries
+        ],
         "now": timezone.now(),
         "projects": projects,
         "project_id": project_id,

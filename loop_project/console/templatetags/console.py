@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django import template
 
-from issues.admin_views import short_age
+from issues.admin.panels import short_age
 
 register = template.Library()
 

@@ -1,9 +1,6 @@
-"""Reads and small forms behind the issue pages of the console (issues/admin.py).
-
-Kept apart from the ModelAdmin classes so the admin file stays declarative: what an issue page
-shows (children, relations both ways, comments, the audit history rendered as "field: from → to")
-is loaded here in a fixed number of queries.
-"""
+"""Reads behind the issue pages of the console: what an issue page shows (children, relations
+both ways, comments, score, links, the audit history rendered as "field: from → to"), loaded in a
+fixed number of queries whatever the issue's history."""
 
 from __future__ import annotations
 
@@ -14,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django import forms
 from django.utils import timezone
 
 from issues.models import Comment, Issue, IssueEvent, IssueRelation, Label, Project
@@ -273,42 +269,3 @@ def _hypothesis(value: Any) -> dict[str, Any] | None:
 
 def _is_open(issue: Issue) -> bool:
     return not issue.is_finished and not issue.is_deleted
-
-
-# --- forms for the actions that need an answer ---------------------------------------------
-
-
-class CancelForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        max_length=2000,
-        help_text="Recorded in each issue's history and left as a comment for the agents.",
-    )
-
-
-class PriorityForm(forms.Form):
-    priority = forms.TypedChoiceField(
-        choices=[(p.value, f"{p.value} — {p.label}") for p in Issue.Priority], coerce=int
-    )
-
-
-class AddLabelForm(forms.Form):
-    label = forms.ModelChoiceField(queryset=Label.objects.order_by("name"), required=False)
-    new_label = forms.CharField(
-        max_length=100, required=False, help_text="Or type a new label name to create it."
-    )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if not data.get("label") and not (data.get("new_label") or "").strip():
-            raise forms.ValidationError("Pick a label or type a new one.")
-        return data
-
-
-class ReplyForm(forms.Form):
-    body = forms.CharField(
-        label="Reply",
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Answer the agent…"}),
-        max_length=20000,
-    )
-    parent_id = forms.CharField(required=False, widget=forms.HiddenInput)
