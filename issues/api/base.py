@@ -1,17 +1,15 @@
-"""What every core API view shares: the base classes, the error responses for the schema, and
-the small steps each view repeats (path ids, body validation, the acting principal)."""
+"""What every core API view shares: the error responses for the schema, and the small steps each
+view repeats (path ids, body validation, the acting principal)."""
 from __future__ import annotations
 
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
 from issues.api.fields import MAX_ID_LENGTH, text_problem
 from issues.audit import actor_for_user
-from loop_project.api import ErrorOut, LoopJSONParser
+from loop_project.api import ErrorOut
 from loop_project.errors import NotFound
 
 # --- schema helpers --------------------------------------------------------------------------
@@ -65,14 +63,3 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
-
-
-class Api(APIView):
-    # Deeply nested JSON is a 400, not a RecursionError (see LoopJSONParser).
-    parser_classes = [LoopJSONParser]
-
-
-class ListApi(GenericAPIView):
-    """A paged list (``LoopPagination``) that may also accept POST."""
-
-    parser_classes = [LoopJSONParser]

@@ -4,16 +4,17 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from issues import selectors
 from issues.api import serializers as s
-from issues.api.base import READ, WRITE, Api, errors, valid
+from issues.api.base import READ, WRITE, errors, valid
 from loop_project.api import data_response
 
 # --- dashboard -------------------------------------------------------------------------------
 
 
-class DashboardStatsApi(Api):
+class DashboardStatsApi(APIView):
     @extend_schema(
         tags=["Dashboard"],
         operation_id="dashboard_stats",
@@ -26,7 +27,7 @@ class DashboardStatsApi(Api):
         return data_response(s.DashboardStatsOut(selectors.dashboard_stats()).data)
 
 
-class DashboardActivityApi(Api):
+class DashboardActivityApi(APIView):
     @extend_schema(
         tags=["Dashboard"],
         operation_id="dashboard_activity",

@@ -5,19 +5,21 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from issues import selectors, services
 from issues.api import serializers as s
-from issues.api.base import NO_CONTENT, READ, WRITE, Api, ListApi, errors, path_id, valid
+from issues.api.base import NO_CONTENT, READ, WRITE, errors, path_id, valid
 from issues.models import Goal, Label, Project
 from loop_project.api import data_response
 
 # --- labels ----------------------------------------------------------------------------------
 
 
-class LabelListApi(ListApi):
+class LabelListApi(GenericAPIView):
     serializer_class = s.LabelOut
 
     def get_queryset(self) -> QuerySet[Label]:
@@ -46,7 +48,7 @@ class LabelListApi(ListApi):
         return data_response(s.LabelOut(label).data, status.HTTP_201_CREATED)
 
 
-class LabelDetailApi(Api):
+class LabelDetailApi(APIView):
     @extend_schema(
         tags=["Labels"],
         operation_id="labels_destroy",
@@ -62,7 +64,7 @@ class LabelDetailApi(Api):
 # --- projects --------------------------------------------------------------------------------
 
 
-class ProjectListApi(ListApi):
+class ProjectListApi(GenericAPIView):
     serializer_class = s.ProjectOut
 
     def get_queryset(self) -> QuerySet[Project]:
@@ -91,7 +93,7 @@ class ProjectListApi(ListApi):
         return data_response(s.ProjectOut(project).data, status.HTTP_201_CREATED)
 
 
-class ProjectDetailApi(Api):
+class ProjectDetailApi(APIView):
     @extend_schema(
         tags=["Projects"],
         operation_id="projects_retrieve",
@@ -133,7 +135,7 @@ class ProjectDetailApi(Api):
 # --- goals -----------------------------------------------------------------------------------
 
 
-class GoalListApi(ListApi):
+class GoalListApi(GenericAPIView):
     serializer_class = s.GoalOut
 
     def get_queryset(self) -> QuerySet[Goal]:
@@ -162,7 +164,7 @@ class GoalListApi(ListApi):
         return data_response(s.GoalOut(goal).data, status.HTTP_201_CREATED)
 
 
-class GoalDetailApi(Api):
+class GoalDetailApi(APIView):
     @extend_schema(
         tags=["Goals"],
         operation_id="goals_retrieve",

@@ -10,12 +10,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from issues import selectors, services
 from issues.api import serializers as s
-from issues.api.base import NO_CONTENT, READ, WRITE, Api, ListApi, actor, errors, path_id, plain, valid
+from issues.api.base import NO_CONTENT, READ, WRITE, actor, errors, path_id, plain, valid
 from issues.api.filters import IssueFilter
 from issues.models import Issue
 from loop_project.api import data_response
@@ -23,7 +25,7 @@ from loop_project.api import data_response
 # --- issues ----------------------------------------------------------------------------------
 
 
-class IssueListApi(ListApi):
+class IssueListApi(GenericAPIView):
     filterset_class = IssueFilter
     serializer_class = s.IssueOut
 
@@ -59,7 +61,7 @@ class IssueListApi(ListApi):
         return data_response(s.IssueOut(issue).data, status.HTTP_201_CREATED)
 
 
-class IssueDetailApi(Api):
+class IssueDetailApi(APIView):
     @extend_schema(
         tags=["Issues"],
         operation_id="issues_retrieve",
@@ -120,7 +122,7 @@ class IssueDetailApi(Api):
 # --- relations -------------------------------------------------------------------------------
 
 
-class IssueRelationCreateApi(Api):
+class IssueRelationCreateApi(APIView):
     @extend_schema(
         tags=["Relations"],
         operation_id="issues_relations_create",
@@ -144,7 +146,7 @@ class IssueRelationCreateApi(Api):
         return data_response(s.IssueRelationOut(relation).data, status.HTTP_201_CREATED)
 
 
-class RelationDetailApi(Api):
+class RelationDetailApi(APIView):
     @extend_schema(
         tags=["Relations"],
         operation_id="relations_destroy",
@@ -159,7 +161,7 @@ class RelationDetailApi(Api):
 # --- comments --------------------------------------------------------------------------------
 
 
-class IssueCommentsApi(Api):
+class IssueCommentsApi(APIView):
     @extend_schema(
         tags=["Comments"],
         operation_id="issues_comments_list",
