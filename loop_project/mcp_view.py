@@ -96,8 +96,7 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponse:
     return response
 
 
-# Included at "mcp" by loop_project/urls.py; both /mcp and /mcp/ answer.
+# Included at "mcp" and at "mcp/" by loop_project/urls.py, so both /mcp and /mcp/ answer.
 urlpatterns = [
     path("", mcp_endpoint, name="mcp"),
-    path("/", mcp_endpoint),
 ]

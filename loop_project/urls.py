@@ -17,5 +17,7 @@ urlpatterns = [
     path("api/", include("dispatch.api.urls")),
     path("api/", include("templates_app.api.urls")),
     path("api/", include("integrations.urls")),
+    # Both /mcp and /mcp/ answer (MCP clients differ); a route may not start with "/".
     path("mcp", include("loop_project.mcp_view")),
+    path("mcp/", include("loop_project.mcp_view")),
 ]

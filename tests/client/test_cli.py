@@ -885,3 +885,12 @@ def test_progress_draws_on_a_terminal_and_stays_silent_otherwise():
     with output.progress("Fetching") as advance:
         advance(5, 10)
     assert piped.getvalue() == ""
+
+
+def test_plain_mode_prints_outcomes_on_stdout_and_json_mode_keeps_stdout_clean(cli):
+    cli.api.on("POST", "/api/labels", reply(201, {"data": {"id": "l1", "name": "bug", "color": "#f00"}}))
+    plain = cli("labels", "create", "bug", "--plain", "--token", "k")
+    assert plain.stdout == "Created label bug (l1)\n"
+    cli.api.on("GET", "/api/issues/a/comments", reply(200, {"data": []}))
+    empty = cli("comments", "list", "a", "--plain", "--token", "k")
+    assert empty.stdout == "" and "No comments." in empty.stderr

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -166,21 +167,25 @@ class Output:
         if self.mode is Mode.PLAIN:
             sys.stdout.write(body.rstrip("\n") + "\n")
             return
-        self.console.print(Panel(Text(body), title=escape(title), title_align="left"))
+        # A rule, not a box: long prompts stay easy to read and to copy.
+        self.console.print(Rule(escape(title), align="left", style="dim"))
+        self.console.print(Text(body.rstrip("\n")))
 
     # --- messages (never on stdout in json/plain mode, so stdout stays parseable) ---
 
     def success(self, message: str) -> None:
         if self.mode is Mode.RICH:
             self.console.print(Text("✓ ", style="green") + Text(message))
+        elif self.mode is Mode.PLAIN:
+            sys.stdout.write(message + "\n")
         else:
-            self.err_console.print(message, markup=False)
+            self.err_console.print(message, markup=False, soft_wrap=True)
 
     def info(self, message: str) -> None:
         if self.mode is Mode.RICH:
             self.console.print(Text(message, style="dim"))
         else:
-            self.err_console.print(message, markup=False)
+            self.err_console.print(message, markup=False, soft_wrap=True)
 
     def warn(self, message: str) -> None:
         self.err_console.print(Text(message, style="yellow"))
