@@ -152,17 +152,29 @@ STORAGES = {
     },
 }
 
-# --- Security (production defaults; relax with env vars behind a TLS-terminating proxy) -------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool(
-    "LOOP_BEHIND_PROXY", default=False
-) else None
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# --- Security (docs/reliability.md, "Security settings") ---------------------------------------
+# LOOP_HTTPS=true is the one switch for a deployment served over HTTPS: redirect HTTP to HTTPS,
+# secure-only cookies, HSTS for a year (subdomains, preload). Each setting below can still be set
+# on its own. Off by default so `make run` and `make serve` work over plain HTTP on localhost.
+LOOP_HTTPS = env.bool("LOOP_HTTPS", default=False)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and only then: a client could send
+# the header itself), trust it so Django knows the original request was HTTPS.
+LOOP_BEHIND_PROXY = env.bool("LOOP_BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if LOOP_BEHIND_PROXY else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=LOOP_HTTPS)
+# Load balancers probe /health over plain HTTP inside the network; a redirect would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=LOOP_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=LOOP_HTTPS)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # the admin reads the token from its forms, never from the cookie
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if LOOP_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0
+)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # --- Request limits ---------------------------------------------------------------------------
@@ -223,6 +235,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One named component per choice set that several resources share (without these the names
+    # collide, get hash suffixes, and `check --deploy` warns).
+    "ENUM_NAME_OVERRIDES": {
+        "IssueStatusEnum": "issues.models.Issue.Status",
+        "IssueTypeEnum": "issues.models.Issue.Type",
+        "ProjectStatusEnum": "issues.models.Project.Status",
+        "ProjectHealthEnum": "issues.models.Project.Health",
+        "GoalStatusEnum": "issues.models.Goal.Status",
+    },
 }
 
 # --- Loop -----------------------------------------------------------------------------------

@@ -329,8 +329,8 @@ class PullRequestRefIn(serializers.Serializer):
     mergedAt = StrictCharField(allow_blank=True, allow_null=True, required=False)
 
 
-ISSUE_TYPES = Issue.Type.values
-ISSUE_STATUSES = Issue.Status.values
+ISSUE_TYPES = Issue.Type.choices
+ISSUE_STATUSES = Issue.Status.choices
 
 
 class _IssueWriteFields(serializers.Serializer):
@@ -406,16 +406,16 @@ class LabelIn(serializers.Serializer):
 class ProjectCreateIn(serializers.Serializer):
     name = StrictCharField(min_length=1, max_length=500, trim_whitespace=True)
     description = StrictCharField(allow_blank=True, allow_null=True, required=False)
-    status = StrictChoiceField(choices=Project.Status.values, default=Project.Status.BACKLOG)
-    health = StrictChoiceField(choices=Project.Health.values, default=Project.Health.ON_TRACK)
+    status = StrictChoiceField(choices=Project.Status.choices, default=Project.Status.BACKLOG)
+    health = StrictChoiceField(choices=Project.Health.choices, default=Project.Health.ON_TRACK)
     goalId = IdField(source="goal_id", allow_null=True, required=False)
 
 
 class ProjectUpdateIn(serializers.Serializer):
     name = StrictCharField(min_length=1, max_length=500, trim_whitespace=True, required=False)
     description = StrictCharField(allow_blank=True, allow_null=True, required=False)
-    status = StrictChoiceField(choices=Project.Status.values, required=False)
-    health = StrictChoiceField(choices=Project.Health.values, required=False)
+    status = StrictChoiceField(choices=Project.Status.choices, required=False)
+    health = StrictChoiceField(choices=Project.Health.choices, required=False)
     goalId = IdField(source="goal_id", allow_null=True, required=False)
 
 
@@ -430,12 +430,12 @@ class _GoalWriteFields(serializers.Serializer):
 
 class GoalCreateIn(_GoalWriteFields):
     title = StrictCharField(min_length=1, max_length=500, trim_whitespace=True)
-    status = StrictChoiceField(choices=Goal.Status.values, default=Goal.Status.ACTIVE)
+    status = StrictChoiceField(choices=Goal.Status.choices, default=Goal.Status.ACTIVE)
 
 
 class GoalUpdateIn(_GoalWriteFields):
     title = StrictCharField(min_length=1, max_length=500, trim_whitespace=True, required=False)
-    status = StrictChoiceField(choices=Goal.Status.values, required=False)
+    status = StrictChoiceField(choices=Goal.Status.choices, required=False)
 
 
 class ActivityIn(serializers.Serializer):

@@ -28,7 +28,7 @@ SLUG_PATTERN = re.compile(SLUG_REGEX)
 class ConditionsSchema(serializers.Serializer):
     """Documentation of the conditions object (all keys optional, all must match)."""
 
-    type = serializers.ChoiceField(choices=Issue.Type.values, required=False)
+    type = serializers.ChoiceField(choices=Issue.Type.choices, required=False)
     signalSource = serializers.CharField(required=False)  # noqa: N815
     labels = serializers.ListField(child=serializers.CharField(), required=False)
     projectId = serializers.CharField(required=False)  # noqa: N815
@@ -196,7 +196,7 @@ class PreviewIssueOut(serializers.Serializer):
     id = serializers.CharField()
     number = serializers.IntegerField()
     title = serializers.CharField()
-    type = serializers.ChoiceField(choices=Issue.Type.values)
+    type = serializers.ChoiceField(choices=Issue.Type.choices)
 
 
 class PreviewTemplateOut(serializers.Serializer):
