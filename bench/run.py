@@ -30,7 +30,8 @@ AGENTS = 16
 SENDERS = 8
 WEBHOOK_SECRET = "loop-bench-webhook-secret"
 PORT_LOOP, PORT_FLOOR, PORT_LOOP_B, PORT_PGBOUNCER = 8100, 8101, 8102, 6433
-MAX_AGENT_RUN_SECONDS = 600
+WARM_UP_CLAIMS = 48  # per server: a dozen per worker
+PARTS = ("references", "queue", "dispatch", "ingest", "scaleout")
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,22 @@ class Bench:
         server.start()
         return server
 
+    def timed(self, servers: list, thunk):
+        """Run ``thunk`` and attach the CPU the servers and the database backends spent on it,
+        per unit of work: unlike throughput, that cost hardly moves when the machine is busy."""
+        from bench.servers import postgres_backends_cpu
+
+        app_before = sum(server.cpu_seconds() for server in servers)
+        db_before = postgres_backends_cpu(BENCH_DB)
+        result = thunk()
+        app = sum(server.cpu_seconds() for server in servers) - app_before
+        db_after = postgres_backends_cpu(BENCH_DB)
+        db = sum(cpu - db_before.get(pid, 0.0) for pid, cpu in db_after.items())
+        if result.units:
+            result.extra["app_cpu_ms"] = round(app / result.units * 1000, 3)
+            result.extra["db_cpu_ms"] = round(db / result.units * 1000, 3)
+        return result
+
     def record(self, result, **fields) -> dict:
         row = {**result.to_dict(), **fields}
         self.results.append(row)
@@ -267,8 +284,11 @@ class Bench:
         ops = ", ".join(
             f"{op} p50 {s['p50_ms']:.1f} ms p99 {s['p99_ms']:.1f} ms" for op, s in row["ops"].items()
         )
+        cost = (f"; CPU per unit: app {row['app_cpu_ms']:.2f} ms, db {row['db_cpu_ms']:.2f} ms"
+                if "app_cpu_ms" in row else "")
         say(f"  → {result.name}: {result.units:,} in {result.seconds:.1f}s = {result.throughput:,.0f}/s; "
-            f"{ops}; errors {result.errors}, dup {result.duplicates}; driver CPU {result.driver_cpu:.0%}")
+            f"{ops}; errors {result.errors}, dup {result.duplicates}; driver CPU {result.driver_cpu:.0%}"
+            f"{cost}")
         return row
 
     def run(self) -> int:
@@ -294,71 +314,95 @@ class Bench:
             say(f"seeded {size:,} issues ({seeded.blocked:,} blocked) in {seeded.seconds:.0f}s")
             state = loadgen.DispatchState(blocker_of=seeded.blocker_of)
             loop = self.gunicorn(f"loop-{label}", PORT_LOOP, self.server_env(db_url))
-            floor = self.gunicorn(f"floor-{label}", PORT_FLOOR, self.server_env(db_url),
-                                  app="bench.floor_wsgi")
+            floor = (self.gunicorn(f"floor-{label}", PORT_FLOOR, self.server_env(db_url),
+                                   app="bench.floor_wsgi") if self.wants("references") else None)
             try:
                 target = [("127.0.0.1", PORT_LOOP)]
+                self.warm_up(target, keys, state)
                 # The two references, on the full queue, each handed back afterwards.
-                n, secs = plan.floor
-                floor_result = loadgen.claim_only_run(
-                    name=f"floor {label}", target=("127.0.0.1", PORT_FLOOR), path="/bench/floor/claim",
-                    agents=AGENTS, max_claims=min(n, size // 2), max_seconds=secs, report=say)
-                self.record(floor_result, scenario="floor", size=size, clients=AGENTS)
-                floor.sample_memory()
-                floor.stop()
-                reset_claims(db_url)
-                n, secs = plan.db
-                db_result = db_limit_run(
-                    name=f"db limit {label}", dsn=db_url, statement=statement, id_position=id_position,
-                    connections=AGENTS, max_claims=min(n, size // 2), max_seconds=secs, report=say)
-                self.record(db_result, scenario="db_limit", size=size, clients=AGENTS)
-                reset_claims(db_url)
-                # Queue preview on the full queue.
-                n, secs = plan.queue_first
-                self.record(loadgen.queue_run(name=f"queue first page {label}", target=target[0],
-                                              key=keys[0], offset=0, requests=n, max_seconds=secs,
-                                              report=say), scenario="queue_first", size=size, clients=1)
-                n, secs = plan.queue_deep
-                deep = int(size * 0.8) // 2  # the middle of the eligible queue
-                self.record(loadgen.queue_run(name=f"queue deep page {label}", target=target[0],
-                                              key=keys[0], offset=deep, requests=n, max_seconds=secs,
-                                              report=say), scenario="queue_deep", size=size, clients=1)
+                if self.wants("references"):
+                    n, secs = plan.floor
+                    self.record(self.timed([floor], lambda: loadgen.claim_only_run(
+                        name=f"floor {label}", target=("127.0.0.1", PORT_FLOOR),
+                        path="/bench/floor/claim", agents=AGENTS, max_claims=min(n, size // 2),
+                        max_seconds=secs, report=say)), scenario="floor", size=size, clients=AGENTS)
+                    floor.stop()
+                    reset_claims(db_url)
+                    n, secs = plan.db
+                    self.record(self.timed([], lambda: db_limit_run(
+                        name=f"db limit {label}", dsn=db_url, statement=statement,
+                        id_position=id_position, connections=AGENTS, max_claims=min(n, size // 2),
+                        max_seconds=secs, report=say)), scenario="db_limit", size=size, clients=AGENTS)
+                    reset_claims(db_url)
+                if self.wants("queue"):  # the preview, on the full queue
+                    n, secs = plan.queue_first
+                    self.record(self.timed([loop], lambda: loadgen.queue_run(
+                        name=f"queue first page {label}", target=target[0], key=keys[0], offset=0,
+                        requests=n, max_seconds=secs, report=say)),
+                        scenario="queue_first", size=size, clients=1)
+                    n, secs = plan.queue_deep
+                    deep = int(size * 0.8) // 2  # the middle of the eligible queue
+                    self.record(self.timed([loop], lambda: loadgen.queue_run(
+                        name=f"queue deep page {label}", target=target[0], key=keys[0], offset=deep,
+                        requests=n, max_seconds=secs, report=say)),
+                        scenario="queue_deep", size=size, clients=1)
                 # Dispatch: 1, 4, 16 agents.
                 for agents, (n, secs) in ((1, plan.one_agent), (4, plan.four_agents)):
-                    result = loadgen.dispatch_run(
+                    if not self.wants("dispatch"):
+                        break
+                    result = self.timed([loop], lambda: loadgen.dispatch_run(
                         name=f"dispatch {agents} agent(s) {label}", targets=target, keys=keys,
-                        agents=agents, max_claims=n, max_seconds=secs, state=state, report=say)
+                        agents=agents, max_claims=n, max_seconds=secs, state=state, report=say))
                     self.record(result, scenario="dispatch", size=size, clients=agents)
                 drain = size <= plan.sixteen_cap
-                result = loadgen.dispatch_run(
+                result = None if not self.wants("dispatch") else self.timed([loop], lambda: loadgen.dispatch_run(
                     name=f"dispatch 16 agents {label}", targets=target, keys=keys, agents=AGENTS,
                     max_claims=size if drain else plan.sixteen_bounded,
-                    max_seconds=plan.sixteen_seconds, state=state, report=say)
-                self.record(result, scenario="dispatch", size=size, clients=AGENTS,
-                            drain_requested=drain)
-                if drain and not result.drained and not self.args.quick:
+                    max_seconds=plan.sixteen_seconds, state=state, report=say))
+                if result is not None:
+                    self.record(result, scenario="dispatch", size=size, clients=AGENTS,
+                                drain_requested=drain)
+                if result is not None and drain and not result.drained and not self.args.quick:
                     self.failures.append(f"dispatch 16 agents {label}: queue not drained in time")
-                if size == self.ingest_size():
+                if size == self.ingest_size() and self.wants("ingest"):
                     n, secs = plan.ingest
-                    self.record(loadgen.signals_run(
+                    self.record(self.timed([loop], lambda: loadgen.signals_run(
                         name=f"ingest signals {label}", targets=target, key=fixture["sender_key"],
-                        senders=SENDERS, max_signals=n, max_seconds=secs, report=say),
+                        senders=SENDERS, max_signals=n, max_seconds=secs, report=say)),
                         scenario="ingest", size=size, clients=SENDERS)
-                    self.record(loadgen.github_run(
+                    self.record(self.timed([loop], lambda: loadgen.github_run(
                         name=f"github webhooks {label}", targets=target, secret=WEBHOOK_SECRET,
                         template=github_template, senders=SENDERS, max_deliveries=n,
-                        max_seconds=secs, report=say), scenario="webhooks", size=size, clients=SENDERS)
+                        max_seconds=secs, report=say)), scenario="webhooks", size=size, clients=SENDERS)
                 loop.sample_memory()
             finally:
                 loop.stop()
-                floor.stop()
+                if floor:
+                    floor.stop()
             self.rss_mb[label] = loop.max_peak_rss_mb
-            self.rss_mb[f"floor {label}"] = floor.max_peak_rss_mb
+            if floor:
+                self.rss_mb[f"floor {label}"] = floor.max_peak_rss_mb
             checks = database_checks(db_url)
             say(f"database checks {label}: {checks}")
             self.check_db(label, checks)
-        self.scale_out(fixture, keys)
+        if self.wants("scaleout"):
+            self.scale_out(fixture, keys)
         return self.finish()
+
+    def warm_up(self, targets: list[tuple[str, int]], keys: list[str], state) -> None:
+        """A few claims per worker before anything is measured: each worker's first requests pay
+        per-process caches (compiled templates, connections). Tracked by the same state, so the
+        duplicate and blocked checks cover these claims too; a failure here is a failure."""
+        from bench import loadgen
+
+        result = loadgen.dispatch_run(name="warm-up", targets=targets, keys=keys, agents=8,
+                                      max_claims=WARM_UP_CLAIMS * len(targets), max_seconds=30,
+                                      state=state, report=lambda message: None)
+        if result.errors or result.duplicates or result.blocked_claimed:
+            self.failures.append(f"warm-up: {result.errors} errors ({'; '.join(result.error_samples[:2])})")
+
+    def wants(self, part: str) -> bool:
+        return not self.args.only or part in self.args.only
 
     def ingest_size(self) -> int:
         return 10_000 if 10_000 in self.plan.sizes else self.plan.sizes[-1]
@@ -397,17 +441,18 @@ class Bench:
                 for port, suffix in ((PORT_LOOP, "a"), (PORT_LOOP_B, "b")):
                     servers.append(self.gunicorn(f"scale-{'pgb-' if via_pgbouncer else ''}{suffix}",
                                                  port, self.server_env(serve_url, **extra)))
-                result = loadgen.dispatch_run(
+                self.warm_up([("127.0.0.1", PORT_LOOP), ("127.0.0.1", PORT_LOOP_B)], keys, state)
+                result = self.timed(servers, lambda: loadgen.dispatch_run(
                     name=name, targets=[("127.0.0.1", PORT_LOOP), ("127.0.0.1", PORT_LOOP_B)],
                     keys=keys, agents=AGENTS, max_claims=min(n, size), max_seconds=secs, state=state,
-                    report=say)
+                    report=say))
                 self.record(result, scenario="scale_pgbouncer" if via_pgbouncer else "scale_direct",
                             size=size, clients=AGENTS)
                 n2, secs2 = self.plan.ingest
-                ingest = loadgen.signals_run(
+                ingest = self.timed(servers, lambda: loadgen.signals_run(
                     name=f"{name} ingest", targets=[("127.0.0.1", PORT_LOOP), ("127.0.0.1", PORT_LOOP_B)],
                     key=fixture["sender_key"], senders=SENDERS, max_signals=n2 // 3,
-                    max_seconds=secs2 / 2, report=say)
+                    max_seconds=secs2 / 2, report=say))
                 self.record(ingest, scenario="scale_ingest_pgbouncer" if via_pgbouncer else "scale_ingest_direct",
                             size=size, clients=SENDERS)
                 for server in servers:
@@ -471,11 +516,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="PostgreSQL server URL without database (default %(default)s)")
     parser.add_argument("--serve-env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for the Loop servers, e.g. WEB_CONCURRENCY=4")
+    parser.add_argument("--only", nargs="*", choices=PARTS, metavar="PART",
+                        help=f"run only these parts: {', '.join(PARTS)} (for tuning; never writes docs)")
     parser.add_argument("--write-docs", action=argparse.BooleanOptionalAction, default=None,
                         help="write docs/benchmarks.md (default: on for a full run, off for --quick)")
     args = parser.parse_args(argv)
     if args.write_docs is None:
-        args.write_docs = not args.quick and not args.sizes and not args.serve_env
+        args.write_docs = not (args.quick or args.sizes or args.serve_env or args.only)
     if "127.0.0.1" not in args.pg and "localhost" not in args.pg:
         parser.error("the benchmark only runs against a PostgreSQL on 127.0.0.1")
     ensure_pgbouncer()

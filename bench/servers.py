@@ -196,3 +196,19 @@ def _user_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+def postgres_backends_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving ``database`` (by its process title)."""
+    out: dict[int, float] = {}
+    marker = f" {database} ".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if title.startswith(b"postgres:") and marker in title:
+            out[int(entry.name)] = cpu_seconds(int(entry.name))
+    return out
