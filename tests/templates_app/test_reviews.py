@@ -190,7 +190,7 @@ def _in_threads(count: int, work) -> list[BaseException]:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_parallel_reviews_lose_no_update_and_open_one_improvement_task():
     _, version, issue = _setup(slug="contended")
     count = 12
@@ -205,7 +205,7 @@ def test_parallel_reviews_lose_no_update_and_open_one_improvement_task():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_parallel_reviews_fold_every_score_into_the_ewma():
     _, version, issue = _setup(slug="ewma-contended")
     _review(version, issue, (5, 5, 5))
@@ -219,7 +219,7 @@ def test_parallel_reviews_fold_every_score_into_the_ewma():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_parallel_usage_counts_lose_no_increment():
     _, version, _ = _setup(slug="busy")
     errors = _in_threads(10, lambda index: [services.record_usage(version_id=version.pk) for _ in range(5)])
