@@ -11,6 +11,7 @@ rendering the same issue afterwards reuses them.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from numbers import Real
@@ -21,6 +22,8 @@ from django.db.models import Q
 from issues.models import Issue
 from templates_app.context import IssueFacts, facts_for
 from templates_app.models import PromptTemplate, PromptVersion
+
+logger = logging.getLogger(__name__)
 
 # The condition keys a template may use; anything else is refused when a template is written.
 CONDITION_KEYS = (
@@ -72,17 +75,28 @@ _KEY_COST = {"type": 0, "signalSource": 0, "projectId": 0, "hypothesisConfidence
              "labels": 1, "hasFailedSessions": 2}
 
 
-def conditions_match(conditions: dict[str, Any], issue: Issue, facts: IssueFacts | None = None) -> bool:
-    """True when every condition holds for ``issue``."""
+def conditions_match(conditions: Any, issue: Issue, facts: IssueFacts | None = None) -> bool:
+    """True when every condition holds for ``issue``. Conditions are validated when written
+    (``services.validate_conditions``); a malformed object stored around that (a raw SQL fix, an
+    old row) matches nothing instead of breaking dispatch."""
+    if not isinstance(conditions, dict):
+        return False
     facts = facts or facts_for(issue)
     for key in sorted(conditions, key=lambda k: _KEY_COST.get(k, 3)):
-        if not _matcher(key, conditions[key])(issue, facts):
+        try:
+            if not _matcher(key, conditions[key])(issue, facts):
+                return False
+        except (TypeError, ValueError):
+            logger.warning("ignoring malformed template condition %s=%r", key, conditions[key])
             return False
     return True
 
 
 def is_project_scoped(template: PromptTemplate) -> bool:
-    return template.project_id is not None or bool(template.conditions.get("projectId"))
+    conditions = template.conditions
+    return template.project_id is not None or (
+        isinstance(conditions, dict) and bool(conditions.get("projectId"))
+    )
 
 
 def rank_key(template: PromptTemplate) -> tuple[int, int, str, str]:
@@ -105,7 +119,7 @@ def select_template(issue: Issue) -> Selection | None:
     """The template and active version to use for ``issue``, or None when none matches."""
     facts = facts_for(issue)
     for template in sorted(candidate_templates(issue), key=rank_key):
-        if conditions_match(template.conditions or {}, issue, facts):
+        if conditions_match(template.conditions, issue, facts):
             version = template.active_version
             version.template = template  # so rendering reads template fields without a query
             return Selection(template=template, version=version)

@@ -7,6 +7,7 @@ from issues import services as issue_services
 from issues.models import Issue
 from templates_app import services
 from templates_app.context import forget_facts
+from templates_app.models import PromptTemplate
 from templates_app.selection import conditions_match, select_template
 from tests.factories import IssueFactory, LabelFactory, ProjectFactory
 
@@ -176,3 +177,13 @@ def test_selection_with_every_condition_kind_stays_at_three_queries(
     issue = IssueFactory(parent=IssueFactory(type="plan"))
     with django_assert_num_queries(3):
         assert select_template(issue).template.slug == "fallback"
+
+
+@pytest.mark.parametrize("stored", [["type"], {"hypothesisConfidence": "high"}, {"labels": 5},
+                                    {"colour": "red"}, "type=task"])
+def test_malformed_stored_conditions_match_nothing_instead_of_failing(no_templates, make_template, stored):
+    template = make_template(slug="malformed", specificity=90)
+    PromptTemplate.objects.filter(pk=template.pk).update(conditions=stored)
+    fallback = make_template(slug="fallback", specificity=0)
+    issue = IssueFactory(type="hypothesis", hypothesis={"confidence": 0.9})
+    assert select_template(issue).template.pk == fallback.pk
