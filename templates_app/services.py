@@ -86,6 +86,11 @@ def _validate_project(project_id: str | None) -> None:
         raise RuleViolation("Project not found", field="projectId")
 
 
+def _validate_specificity(specificity: Any) -> None:
+    if isinstance(specificity, bool) or not isinstance(specificity, int) or not 0 <= specificity <= 100:
+        raise LoopError("specificity must be an integer from 0 to 100", field="specificity")
+
+
 def _slug_taken(slug: str) -> Conflict:
     return Conflict(f"A template with slug '{slug}' already exists", field="slug")
 
@@ -113,6 +118,7 @@ def create_template(
     if not _SLUG.fullmatch(slug):
         raise LoopError("Slug must be lowercase letters and digits separated by single hyphens", field="slug")
     conditions = validate_conditions(conditions or {})
+    _validate_specificity(specificity)
     _validate_project(project_id)
     if PromptTemplate.objects.filter(slug=slug).exists():
         raise _slug_taken(slug)
@@ -139,6 +145,8 @@ def update_template(*, template_id: str, changes: dict[str, Any]) -> PromptTempl
     template = _live_template(template_id, for_update=True)
     if "conditions" in changes:
         changes["conditions"] = validate_conditions(changes["conditions"])
+    if "specificity" in changes:
+        _validate_specificity(changes["specificity"])
     if "project_id" in changes:
         _validate_project(changes["project_id"])
     for field, value in changes.items():

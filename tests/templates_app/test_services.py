@@ -163,3 +163,13 @@ def test_record_usage_increments_in_the_database():
     services.record_usage(version_id=version.pk)
     version.refresh_from_db()
     assert version.usage_count == 2
+
+
+@pytest.mark.parametrize("specificity", [-1, 101, True, "5"])
+def test_specificity_outside_0_to_100_is_refused(specificity):
+    with pytest.raises(LoopError) as excinfo:
+        _template(specificity=specificity)
+    assert excinfo.value.field == "specificity"
+    template = _template(slug="ok-template")
+    with pytest.raises(LoopError):
+        services.update_template(template_id=template.pk, changes={"specificity": specificity})
