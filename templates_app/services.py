@@ -326,7 +326,8 @@ def record_review(
         pk=version_id
     )
     created = None
-    if not template.is_deleted and needs_improvement(review_score=version.review_score, review_count=version.review_count):
+    due = needs_improvement(review_score=version.review_score, review_count=version.review_count)
+    if due and not template.is_deleted:
         created = _open_improvement_issue(template=template, version=version, actor=actor)
     return ReviewOutcome(
         review=review,
