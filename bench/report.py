@@ -30,6 +30,8 @@ class Row:
     driver_cpu: float
     of_floor: float | None = None
     of_db: float | None = None
+    app_cpu_ms: float | None = None
+    db_cpu_ms: float | None = None
     note: str = ""
 
 
@@ -37,6 +39,10 @@ def _ms(value: float) -> str:
     if value is None or math.isnan(value):
         return "–"
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def _cpu(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
 
 
 def _pct(value: float | None) -> str:
@@ -50,13 +56,14 @@ def size_label(size: int) -> str:
 def table(rows: list[Row]) -> str:
     head = (
         "| scenario | backlog | clients | throughput /s | p50 ms | p95 ms | p99 ms | errors | dup "
-        "| driver CPU | of floor | of DB limit | notes |\n"
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
+        "| driver CPU | of floor | of DB limit | app CPU ms/unit | DB CPU ms/unit | notes |\n"
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
     )
     body = "".join(
         f"| {r.scenario} | {r.backlog} | {r.clients} | {r.throughput:,.0f} | {_ms(r.p50)} | "
         f"{_ms(r.p95)} | {_ms(r.p99)} | {r.errors} | {r.duplicates} | {r.driver_cpu * 100:.0f}% | "
-        f"{_pct(r.of_floor)} | {_pct(r.of_db)} | {r.note} |\n"
+        f"{_pct(r.of_floor)} | {_pct(r.of_db)} | {_cpu(r.app_cpu_ms)} | {_cpu(r.db_cpu_ms)} | "
+        f"{r.note} |\n"
         for r in rows
     )
     return head + body

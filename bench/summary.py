@@ -49,6 +49,8 @@ def rows(payload: dict[str, Any]) -> list[Row]:
             note.append(f"PATCH p50 {_op(r, 'complete', 'p50_ms'):.1f} ms")
             if r.get("drained"):
                 note.append("queue drained")
+            elif r.get("drain_requested"):
+                note.append("time bound hit before the queue was drained")
         if r["scenario"].startswith("queue"):
             note.append(f"offset {r.get('offset', 0):,}, total {r.get('total')}")
         if r.get("blocked_claimed"):
@@ -67,6 +69,8 @@ def rows(payload: dict[str, Any]) -> list[Row]:
                 driver_cpu=r["driver_cpu"],
                 of_floor=r["throughput"] / floor["throughput"] if ratio and floor and floor["throughput"] else None,
                 of_db=r["throughput"] / db["throughput"] if ratio and db and db["throughput"] else None,
+                app_cpu_ms=r.get("app_cpu_ms"),
+                db_cpu_ms=r.get("db_cpu_ms"),
                 note="; ".join(note),
             )
         )
