@@ -888,7 +888,9 @@ def test_progress_draws_on_a_terminal_and_stays_silent_otherwise():
 
 
 def test_plain_mode_prints_outcomes_on_stdout_and_json_mode_keeps_stdout_clean(cli):
-    cli.api.on("POST", "/api/labels", reply(201, {"data": {"id": "l1", "name": "bug", "color": "#f00"}}))
+    cli.api.on(
+        "POST", "/api/labels", reply(201, {"data": {"id": "l1", "name": "bug", "color": "#f00"}})
+    )
     plain = cli("labels", "create", "bug", "--plain", "--token", "k")
     assert plain.stdout == "Created label bug (l1)\n"
     cli.api.on("GET", "/api/issues/a/comments", reply(200, {"data": []}))

@@ -199,3 +199,16 @@ def test_conflict_without_claim_token_stays_a_plain_conflict():
     with pytest.raises(ConflictError) as info:
         api.client().issues.update("iss_1", title="x")
     assert not isinstance(info.value, ClaimLostError)
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    from email.utils import format_datetime
+    from datetime import UTC, datetime, timedelta
+
+    from loop_client.sdk.errors import parse_retry_after
+
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= parse_retry_after(later) <= 30
+    assert parse_retry_after(format_datetime(datetime(2000, 1, 1, tzinfo=UTC), usegmt=True)) == 0.0

@@ -54,14 +54,16 @@ class LoopGroup(TyperGroup):
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as exc:
-            exc.exit_code = EXIT_ERROR
+            # click declares exit_code on the class; this sets it on this one error.
+            setattr(exc, "exit_code", EXIT_ERROR)  # noqa: B010
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            exc.exit_code = EXIT_ERROR
+            # click declares exit_code on the class; this sets it on this one error.
+            setattr(exc, "exit_code", EXIT_ERROR)  # noqa: B010
             raise
         except LoopError as exc:
             raise typer.Exit(report_error(exc, current_state().output)) from exc

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
@@ -71,7 +71,7 @@ def cell_text(value: Any) -> str:
 class Column:
     header: str
     style: str | None = None
-    justify: str = "left"
+    justify: JustifyMethod = "left"
     # Chooses a style per value (e.g. status colours); wins over `style`.
     style_of: Callable[[Any], str | None] | None = None
     no_wrap: bool = False
@@ -134,7 +134,7 @@ class Output:
         for column in columns:
             table.add_column(
                 column.header, style=column.style, justify=column.justify, no_wrap=column.no_wrap
-            )  # type: ignore[arg-type]
+            )
         for row in rows:
             cells = []
             for column, value in zip(columns, row, strict=False):

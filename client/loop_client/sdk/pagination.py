@@ -27,7 +27,7 @@ class Page(Generic[T]):
     def has_more(self) -> bool:
         return self.offset + len(self.data) < self.total
 
-    def __iter__(self) -> Iterator[T]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[T]:
         return iter(self.data)
 
     def __len__(self) -> int:

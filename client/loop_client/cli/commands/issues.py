@@ -10,7 +10,8 @@ from loop_client.cli.commands.comments import show_threads
 from loop_client.cli.params import PRIORITY_HELP, parse_priority, split_csv
 from loop_client.cli.render import issue_card, issue_fields, issue_table
 from loop_client.cli.state import client, command, fail, out
-from loop_client.sdk.models import IssueStatus, IssueType
+from loop_client.sdk.models import Issue, IssueStatus, IssueType
+from loop_client.sdk.pagination import Page, iterate
 from loop_client.sdk.resources._base import UNSET
 
 app = typer.Typer(no_args_is_help=True)
@@ -46,28 +47,35 @@ def list_issues(
     all_pages: AllPages = False,
 ) -> None:
     """List issues, newest first."""
-    filters = dict(
-        status=split_csv(status),
-        type=split_csv(type),
-        project_id=project,
-        label_id=label,
-        priority=parse_priority(priority),
-        parent_id=parent,
-    )
+    statuses, types, number = split_csv(status), split_csv(type), parse_priority(priority)
+
+    def fetch(limit: int, offset: int) -> Page[Issue]:
+        return client().issues.list(
+            status=statuses,
+            type=types,
+            project_id=project,
+            label_id=label,
+            priority=number,
+            parent_id=parent,
+            limit=limit,
+            offset=offset,
+        )
+
     output = out()
+    issues: list[Issue]
     if all_pages:
         with output.progress("Fetching issues") as advance:
             seen = 0
 
-            def on_page(page) -> None:  # type: ignore[no-untyped-def]
+            def on_page(page: Page[Issue]) -> None:
                 nonlocal seen
                 seen += len(page.data)
                 advance(seen, page.total)
 
-            issues = list(client().issues.iter(**filters, on_page=on_page))
+            issues = list(iterate(fetch, on_page=on_page))
         total = len(issues)
     else:
-        page = client().issues.list(**filters, limit=limit, offset=offset)
+        page = fetch(limit, offset)
         issues, total = page.data, page.total
     if output.is_json:
         output.json({"data": [i.to_wire() for i in issues], "total": total})

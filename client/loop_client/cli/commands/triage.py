@@ -19,6 +19,7 @@ from loop_client.cli.render import issue_fields, issue_table
 from loop_client.cli.state import client, command, out, with_common_options
 from loop_client.sdk.client import LoopClient
 from loop_client.sdk.models import AuthorType, Issue
+from loop_client.sdk.pagination import Page
 
 app = typer.Typer()
 
@@ -36,7 +37,7 @@ def _triage_queue(loop: LoopClient) -> list[Issue]:
     with output.progress("Loading triage") as advance:
         seen = 0
 
-        def on_page(page) -> None:  # type: ignore[no-untyped-def]
+        def on_page(page: Page[Issue]) -> None:
             nonlocal seen
             seen += len(page.data)
             advance(seen, page.total)

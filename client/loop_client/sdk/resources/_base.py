@@ -17,13 +17,6 @@ M = TypeVar("M", bound=LoopModel)
 class Unset:
     """Marks an argument the caller did not pass, so ``None`` can mean "set to null"."""
 
-    _instance: Unset | None = None
-
-    def __new__(cls) -> Unset:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
     def __repr__(self) -> str:
         return "UNSET"
 
@@ -31,7 +24,7 @@ class Unset:
         return False
 
 
-UNSET: Final = Unset()
+UNSET: Final[Unset] = Unset()
 
 
 def path(*parts: str) -> str:
