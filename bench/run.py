@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -527,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
     if "127.0.0.1" not in args.pg and "localhost" not in args.pg:
         parser.error("the benchmark only runs against a PostgreSQL on 127.0.0.1")
     ensure_pgbouncer()
+    # SIGTERM (timeout, CI, a closed terminal) unwinds like Ctrl-C, through every `finally` that
+    # stops a server: the servers run in their own sessions and would otherwise outlive the bench.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loop_project.settings")
     os.environ["DATABASE_URL"] = dsn(args.pg, BENCH_DB)
     sys.path.insert(0, str(ROOT))
