@@ -120,7 +120,7 @@ def write_docs(path: Path, *, section: str) -> None:
     previous = text.split(PREVIOUS_START, 1)[1].split(PREVIOUS_END, 1)[0].strip()
     entries = [e for e in re.split(r"\n(?=### Run of )", previous) if e.strip()] if previous else []
     if old:
-        entries.insert(0, old.replace("### Latest run", "### Run of", 1) if old.startswith("### Latest run") else old)
+        entries.insert(0, old.replace("### Latest run: ", "### Run of ", 1))
     entries = entries[:KEEP_PREVIOUS]
     text = (
         text.split(RESULTS_START, 1)[0]
