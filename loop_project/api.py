@@ -74,6 +74,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     ):
         # The database is unreachable: fail fast and tell the client when to come back.
         logger.warning("database unavailable: %s", exc.__class__.__name__)
+        from loop_project.middleware import note_database_failure  # imports this module
+
+        note_database_failure(context.get("request"), exc)
         response = Response(
             error_body("Database unavailable, retry shortly"),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,

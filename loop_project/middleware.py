@@ -8,6 +8,12 @@ first in ``MIDDLEWARE``, covers everything else:
   (sessions), or a DRF view's own error path: a 503 with ``Retry-After`` and the JSON error body,
   at once, with no stack trace. Django closes the broken connection at the end of the request, so
   the next request connects afresh and the service recovers by itself when the database returns.
+* Slow database failures (a connect timeout, a wait for a pooled connection) open a per-process
+  circuit for ``LOOP_DB_FAILFAST_SECONDS``: meanwhile requests get the same 503 at once instead of
+  each tying up a worker for the whole timeout (with every worker stuck, agents would queue for
+  many timeouts). After that one request at a time probes the database; the first success closes
+  the circuit. Fast failures (connection refused, too many clients, a killed connection) are
+  already fast and never open it; neither do deadlocks, lock or statement timeouts.
 * Under ``/api/`` and ``/mcp``, Django's own HTML error pages (unknown URL, oversized form body,
   too many query parameters, an unexpected 500) become the same JSON error body, so an API client
   never has to parse HTML.
@@ -16,13 +22,15 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from loop_project.api import DB_RETRY_AFTER_SECONDS, error_body
@@ -64,11 +72,86 @@ def _is_json(response: HttpResponse) -> bool:
     return response.get("Content-Type", "").startswith("application/json")
 
 
+# A failure at least this slow (a connect or pool timeout, not a refusal) opens the circuit.
+SLOW_FAILURE_SECONDS = 1.0
+# SQLSTATEs of a lost or refused connection; errors without one failed on the client side
+# (refused, timed out, closed). Anything else (deadlock 40P01, lock 55P03, statement timeout
+# 57014, ...) is about one query, not about reaching the database.
+_CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def is_connection_failure(exc: BaseException | None) -> bool:
+    """The database could not be reached (as opposed to one statement failing)."""
+    seen = exc
+    while seen is not None:
+        if type(seen).__name__ == "PoolTimeout":
+            return True
+        sqlstate = getattr(seen, "sqlstate", "not-a-driver-error")
+        if sqlstate != "not-a-driver-error":
+            return sqlstate is None or sqlstate.startswith(_CONNECTION_SQLSTATES)
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class DatabaseCircuit:
+    """Per-process circuit breaker for slow database failures (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open_until = 0.0  # 0: closed
+        self._probing = False
+
+    def admit(self) -> tuple[bool, bool]:
+        """(admitted, is_probe) for a request arriving now."""
+        if self._open_until == 0.0 or getattr(settings, "LOOP_DB_FAILFAST_SECONDS", 0) <= 0:
+            return True, False
+        with self._lock:
+            if self._open_until == 0.0:
+                return True, False
+            if time.monotonic() < self._open_until or self._probing:
+                return False, False
+            self._probing = True
+            return True, True
+
+    def record(self, *, failed: bool, used_database: bool, probe: bool) -> None:
+        seconds = getattr(settings, "LOOP_DB_FAILFAST_SECONDS", 0)
+        with self._lock:
+            if probe:
+                self._probing = False
+            if failed and seconds > 0:
+                if self._open_until == 0.0:
+                    logger.warning("database unreachable: failing fast for %.1f s at a time", seconds)
+                self._open_until = time.monotonic() + seconds
+            elif used_database and self._open_until != 0.0:
+                logger.warning("database reachable again")
+                self._open_until = 0.0
+
+    def reset(self) -> None:
+        with self._lock:
+            self._open_until, self._probing = 0.0, False
+
+    @property
+    def is_open(self) -> bool:
+        return self._open_until != 0.0
+
+
+circuit = DatabaseCircuit()
+
+
+def note_database_failure(request: Any, exc: BaseException) -> None:
+    """Remember on the request that the database failed, and how; the middleware decides at the
+    end of the request whether the circuit opens. Called by the API's exception handler too."""
+    request = getattr(request, "_request", request)  # a DRF Request wraps the HttpRequest
+    if request is not None:
+        setattr(request, _FLAG, exc)
+
+
 def _mark_database_failure(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
     """``got_request_exception`` fires inside Django's ``except`` block for any exception that
     became a 500, wherever it was raised; remember whether it was the database."""
-    if request is not None and is_database_unavailable(sys.exc_info()[1]):
-        setattr(request, _FLAG, True)
+    exc = sys.exc_info()[1]
+    if request is not None and is_database_unavailable(exc):
+        note_database_failure(request, exc)  # type: ignore[arg-type]
 
 
 got_request_exception.connect(_mark_database_failure, dispatch_uid="loop-database-unavailable")
@@ -79,8 +162,24 @@ class FailureResponseMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if response.status_code >= 500 and getattr(request, _FLAG, False):
+        if request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}"):
+            return self.get_response(request)  # static files never touch the database
+        admitted, probe = circuit.admit()
+        if not admitted:
+            return database_unavailable_response()
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+        finally:
+            failure = getattr(request, _FLAG, None)
+            circuit.record(
+                failed=failure is not None
+                and time.monotonic() - started >= SLOW_FAILURE_SECONDS
+                and is_connection_failure(failure),
+                used_database=failure is None and connections["default"].connection is not None,
+                probe=probe,
+            )
+        if response.status_code >= 500 and failure is not None and response.status_code != 503:
             logger.warning("database unavailable during %s %s", request.method, request.path)
             return database_unavailable_response()
         if response.status_code >= 400 and _wants_json(request) and not _is_json(response):
@@ -92,6 +191,7 @@ class FailureResponseMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """Exceptions a view let escape (DRF re-raises what its handler does not know)."""
         if is_database_unavailable(exception):
+            note_database_failure(request, exception)
             logger.warning(
                 "database unavailable during %s %s: %s",
                 request.method, request.path, exception.__class__.__name__,

@@ -179,6 +179,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- Database failures ----------------------------------------------------------------------
+# After a slow database failure (connect or pool timeout), answer 503 at once for this many
+# seconds instead of letting every request wait out the timeout (loop_project/middleware.py).
+# 0 disables it.
+LOOP_DB_FAILFAST_SECONDS = env.float("LOOP_DB_FAILFAST_SECONDS", default=1.0)
+
 # --- Request limits ---------------------------------------------------------------------------
 # Largest API request body (JSON), in bytes; larger is a 413. Webhooks have their own per-provider
 # caps (GitHub 25 MB) and POST /api/signals 1 MiB. Query strings: at most 1000 parameters.

@@ -7,11 +7,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from django.db import InterfaceError, OperationalError
 from django.db.backends.utils import CursorWrapper
 from django.test import Client
 
+from loop_project import middleware
 from tests.integrations.helpers import POSTHOG_SECRET
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +28,8 @@ class Outage:
     def __init__(self) -> None:
         self.active = True
         self.exception: type[Exception] = OperationalError
+        self.cause: BaseException | None = None  # the driver's error, as Django wraps it
+        self.statements = 0
 
 
 @pytest.fixture
@@ -35,10 +39,11 @@ def database_down(monkeypatch) -> Iterator[Outage]:
 
     def guard(real):
         def wrapper(self, *args, **kwargs):
+            outage.statements += 1
             if outage.active:
                 raise outage.exception(
                     "connection to server at 127.0.0.1, port 5432 failed: Connection refused"
-                )
+                ) from outage.cause
             return real(self, *args, **kwargs)
 
         return wrapper
@@ -152,3 +157,113 @@ def test_unexpected_errors_under_api_are_json_500_without_a_trace(api_client, mo
     assert response.status_code == 500
     assert response.json() == {"error": "Internal server error", "details": {"fieldErrors": {}}}
     assert b"secret internal detail" not in response.content
+
+
+# --- fail fast: the circuit opened by slow connection failures --------------------------------
+
+
+@pytest.fixture
+def slow_failures(monkeypatch, settings):
+    """Every database failure counts as slow (a real one takes a connect timeout)."""
+    monkeypatch.setattr(middleware, "SLOW_FAILURE_SECONDS", 0.0)
+    settings.LOOP_DB_FAILFAST_SECONDS = 0.3
+    return settings
+
+
+def test_a_slow_connection_failure_makes_the_next_requests_fail_at_once(
+    api_client, database_down, slow_failures
+):
+    database_down.cause = psycopg.errors.ConnectionTimeout("connection timeout expired")
+    assert_database_unavailable(api_client.get("/api/issues"))
+    assert middleware.circuit.is_open
+    tried = database_down.statements
+    for url in ("/api/issues", "/api/labels", "/health", "/mcp", "/admin/"):
+        assert_database_unavailable(Client().get(url))
+    assert database_down.statements == tried  # refused without touching the database
+
+    # After the window one request probes; while the database is still away it reopens.
+    time.sleep(0.35)
+    assert_database_unavailable(api_client.get("/api/issues"))
+    assert database_down.statements > tried and middleware.circuit.is_open
+
+    # Once it answers again, the first probe closes the circuit.
+    database_down.active = False
+    time.sleep(0.35)
+    assert api_client.get("/api/issues").status_code == 200
+    assert not middleware.circuit.is_open
+    assert api_client.get("/api/labels").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        None,  # not a driver error at all
+        psycopg.errors.DeadlockDetected("deadlock detected"),
+        psycopg.errors.LockNotAvailable("could not obtain lock"),
+        psycopg.errors.QueryCanceled("canceling statement due to statement timeout"),
+    ],
+    ids=["no-driver-error", "deadlock", "lock-timeout", "statement-timeout"],
+)
+def test_query_level_failures_never_open_the_circuit(api_client, database_down, slow_failures, cause):
+    database_down.cause = cause
+    assert_database_unavailable(api_client.get("/api/issues"))
+    assert not middleware.circuit.is_open
+
+
+def test_fast_connection_failures_do_not_open_the_circuit(api_client, database_down, settings):
+    # Refused or killed connections already fail in milliseconds; requests keep trying.
+    settings.LOOP_DB_FAILFAST_SECONDS = 5
+    database_down.cause = psycopg.OperationalError("connection failed: Connection refused")
+    assert_database_unavailable(api_client.get("/api/issues"))
+    assert not middleware.circuit.is_open
+
+
+def test_the_circuit_can_be_switched_off(api_client, database_down, slow_failures):
+    slow_failures.LOOP_DB_FAILFAST_SECONDS = 0
+    database_down.cause = psycopg.errors.ConnectionTimeout("connection timeout expired")
+    assert_database_unavailable(api_client.get("/api/issues"))
+    assert not middleware.circuit.is_open
+
+
+def test_only_one_probe_at_a_time(settings):
+    settings.LOOP_DB_FAILFAST_SECONDS = 0.05
+    circuit = middleware.DatabaseCircuit()
+    circuit.record(failed=True, used_database=False, probe=False)
+    assert circuit.admit() == (False, False)
+    time.sleep(0.06)
+    assert circuit.admit() == (True, True)  # the probe
+    assert circuit.admit() == (False, False)  # everyone else while it runs
+    circuit.record(failed=False, used_database=False, probe=True)  # it never reached the database
+    assert circuit.admit() == (True, True)  # so the next request probes
+    circuit.record(failed=False, used_database=True, probe=True)
+    assert circuit.admit() == (True, False) and not circuit.is_open
+
+
+@pytest.mark.parametrize(
+    "error, expected",
+    [
+        (psycopg.OperationalError("connection failed: Connection refused"), True),
+        (psycopg.errors.ConnectionTimeout("connection timeout expired"), True),
+        (psycopg.errors.AdminShutdown("terminating connection"), True),
+        (psycopg.errors.TooManyConnections("sorry, too many clients already"), True),
+        (psycopg.errors.CannotConnectNow("the database system is starting up"), True),
+        (psycopg.errors.DeadlockDetected("deadlock"), False),
+        (psycopg.errors.SerializationFailure("could not serialize"), False),
+        (psycopg.errors.QueryCanceled("statement timeout"), False),
+        (ValueError("not a database error"), False),
+    ],
+)
+def test_connection_failure_classification(error, expected):
+    try:
+        try:
+            raise error
+        except Exception as cause:
+            raise OperationalError(str(cause)) from cause
+    except OperationalError as wrapped:
+        assert middleware.is_connection_failure(wrapped) is expected
+
+
+def test_pool_timeout_is_a_connection_failure():
+    from psycopg_pool import PoolTimeout
+
+    assert middleware.is_connection_failure(PoolTimeout("couldn't get a connection after 10 sec"))
