@@ -245,6 +245,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # One named component per choice set that several resources share (without these the names
     # collide, get hash suffixes, and `check --deploy` warns).
+    # 429/503 on every operation, 401/403 with a key, 400/413/415 with a JSON body: answers
+    # from the layers around the views (loop_project/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "loop_project.openapi.add_common_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "IssueStatusEnum": "issues.models.Issue.Status",
         "IssueTypeEnum": "issues.models.Issue.Type",

@@ -64,7 +64,8 @@ def validate_conditions(conditions: Any) -> dict[str, Any]:
         return InvalidConditions(f"conditions.{key}: {message}", field=f"conditions.{key}")
 
     for key, value in conditions.items():
-        if key == "type" and value not in ISSUE_TYPES:
+        # isinstance first: a list or object is unhashable, so `in` a set would raise.
+        if key == "type" and (not isinstance(value, str) or value not in ISSUE_TYPES):
             raise fail(key, f"must be one of {', '.join(sorted(ISSUE_TYPES))}")
         if key in ("signalSource", "projectId") and (not isinstance(value, str) or not value):
             raise fail(key, "must be a non-empty string")
