@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -131,8 +133,16 @@ def seeded(db, settings, throttle_cache):
         goal=[goal.pk], relation=[relation.pk], template=[template.pk], version=[version.pk],
     )
     _, key = make_api_key(name="fuzzer")
-    yield {"Authorization": f"Bearer {key}"}
-    SEEDED.clear()
+    # As Django's own test client does: the test's transaction holds the connection, so the WSGI
+    # handler must not close it at the end of each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield {"Authorization": f"Bearer {key}"}
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+        SEEDED.clear()
 
 
 def _sign_webhook(case: Any) -> None:
