@@ -14,6 +14,8 @@ from loop_project.console import charts
 from loop_project.console.selectors import QUEUE_PAGE, loop_dashboard, queue_overview
 from templates_app.selectors import ATTENTION_COMPLETION_BELOW, ATTENTION_SCORE_BELOW
 
+# The two-column cards are about this wide on a laptop; the SVG scales, this sets its shape.
+CHART_WIDTH = 880
 SOURCE_CLASSES = 6  # colours src-0 … src-5 in console.css, reused when there are more sources
 
 
@@ -40,6 +42,7 @@ def dashboard_context(request: HttpRequest) -> dict:
             labels=day_labels,
             series=[charts.Series("done", board.done_per_day, "c-done")],
             title=f"Issues done per day, last {len(day_labels)} days",
+            width=CHART_WIDTH,
             label_every=2,
         ),
         "signals_chart": charts.column_chart(
@@ -50,6 +53,7 @@ def dashboard_context(request: HttpRequest) -> dict:
             ]
             or [charts.Series("signals", [0] * len(day_labels), "src-0")],
             title=f"Signals per day by source, last {len(day_labels)} days",
+            width=CHART_WIDTH,
             label_every=2,
         ),
         "status_chart": charts.bar_list(

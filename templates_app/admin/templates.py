@@ -98,6 +98,11 @@ class PromptTemplateForm(forms.ModelForm):
     class Meta:
         model = PromptTemplate
         fields = ("slug", "name", "description", "conditions", "specificity", "project")
+        # Short boxes, so the versions (what staff come here for) show without scrolling.
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2, "cols": 80}),
+            "conditions": forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        }
         help_texts = {
             "conditions": 'JSON; every key must match the issue, e.g. {"type": "signal"}. '
                           "{} matches every issue.",

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from accounts.models import ApiKey
 from accounts.services import hash_key
+from issues import services
 from issues.models import Comment, Goal, IssueEvent, Label, Project
 from signals_app.models import Signal
-from issues import services
 from tests.factories import IssueFactory, LabelFactory, make_api_key
 
 LIST_PAGES = [

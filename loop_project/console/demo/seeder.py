@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from dispatch.services import claim_next_issue
 from issues import services as issues
-from issues.models import Issue, IssueEvent, Label, Project
+from issues.models import Comment, Issue, IssueEvent, Label, Project
 from signals_app.models import Signal
 from signals_app.services import ingest_signal
+from templates_app.models import PromptReview
 
 ADMIN = "user:admin"
 WORKER_1 = "claude-worker-1"
@@ -182,11 +183,15 @@ class DemoSeeder:
             last_step = (finished_at or now) - timedelta(minutes=1)
             claimed_at = None
             last_when = created_at
+            # Repeats of a grouped signal happened when their signals arrived.
+            repeats = iter(sorted((now - timedelta(days=days) for _, days in entry.signals[1:])))
             for index, event in enumerate(events):
                 if index == 0:
                     when = created_at
                 elif finished_at is not None and event is events[-1] and "status" in event.changes:
                     when = finished_at
+                elif event.kind == IssueEvent.Kind.OCCURRENCE:
+                    when = next(repeats, last_step)
                 else:
                     when = min(created_at + timedelta(minutes=17 * index), last_step)
                 if event.kind == IssueEvent.Kind.CLAIMED:
@@ -209,3 +214,12 @@ class DemoSeeder:
             )
             for signal, days in entry.signals:
                 Signal.objects.filter(pk=signal.pk).update(created_at=now - timedelta(days=days))
+            for index, comment_id in enumerate(
+                Comment.objects.filter(issue_id=issue.pk).order_by("id").values_list("id", flat=True)
+            ):
+                when = min(created_at + timedelta(minutes=45 * (index + 1)), last_step)
+                Comment.objects.filter(pk=comment_id).update(created_at=when)
+            # An agent reviews its prompt as it finishes.
+            PromptReview.objects.filter(issue_id=issue.pk).update(
+                created_at=min((finished_at or last_step) + timedelta(minutes=5), now)
+            )
