@@ -18,6 +18,7 @@ first in ``MIDDLEWARE``, covers everything else:
   too many query parameters, an unexpected 500) become the same JSON error body, so an API client
   never has to parse HTML.
 """
+
 from __future__ import annotations
 
 import logging
@@ -120,7 +121,9 @@ class DatabaseCircuit:
                 self._probing = False
             if failed and seconds > 0:
                 if self._open_until == 0.0:
-                    logger.warning("database unreachable: failing fast for %.1f s at a time", seconds)
+                    logger.warning(
+                        "database unreachable: failing fast for %.1f s at a time", seconds
+                    )
                 self._open_until = time.monotonic() + seconds
             elif used_database and self._open_until != 0.0:
                 logger.warning("database reachable again")
@@ -194,7 +197,9 @@ class FailureResponseMiddleware:
             note_database_failure(request, exception)
             logger.warning(
                 "database unavailable during %s %s: %s",
-                request.method, request.path, exception.__class__.__name__,
+                request.method,
+                request.path,
+                exception.__class__.__name__,
             )
             return database_unavailable_response()
         if not _wants_json(request):

@@ -10,6 +10,7 @@ come from the layers around every view instead, and are added here so the schema
   read by the API's parser (``loop_project.parsers``); webhooks read their raw body themselves and
   document their own.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -54,8 +55,9 @@ def add_common_error_responses(
                     "Rate limit exceeded (per API key, or per source address without one)",
                     retry_after=True,
                 ),
-                "503": _error("Database unavailable; retry after Retry-After seconds",
-                              retry_after=True),
+                "503": _error(
+                    "Database unavailable; retry after Retry-After seconds", retry_after=True
+                ),
             }
             if keyed:
                 extra["401"] = _error("Missing or invalid API key")

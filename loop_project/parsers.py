@@ -6,6 +6,7 @@ whatever Content-Length claims. Parsing is strict RFC 8259 (UTF-8, no NaN/Infini
 most Python's 4300 digits), and a document nested deeper than ``MAX_JSON_DEPTH`` is refused (400)
 before any serializer walks it recursively.
 """
+
 from __future__ import annotations
 
 import codecs

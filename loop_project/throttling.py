@@ -19,6 +19,7 @@ request through (logged): rate limiting must never take the API down.
 This module is imported by ``settings.py`` (for ``parse_rate``), so it imports nothing that reads
 settings at import time.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,10 +36,16 @@ from django.core.exceptions import ImproperlyConfigured
 logger = logging.getLogger(__name__)
 
 PERIOD_SECONDS = {
-    "s": 1, "sec": 1, "second": 1,
-    "m": 60, "min": 60, "minute": 60,
-    "h": 3600, "hour": 3600,
-    "d": 86400, "day": 86400,
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
 }
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*([a-z]+)\s*$", re.IGNORECASE)
 # Values that switch a limit off, besides the empty string.

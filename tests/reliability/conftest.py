@@ -1,4 +1,5 @@
 """Reliability fixtures: fresh rate-limit counters, and a hard deadline for fault tests."""
+
 from __future__ import annotations
 
 import signal

@@ -2,6 +2,7 @@
 webhook senders delivering signed GitHub events (redelivering on 503, as a provider would).
 Every answer is recorded, so a test can check afterwards what was acknowledged against what the
 database holds."""
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,11 @@ class Record:
         return {a.status for a in self.answers}
 
     def first_success_after(self, moment: float) -> float | None:
-        times = [a.started + a.elapsed for a in self.answers
-                 if a.started >= moment and a.status is not None and 200 <= a.status < 300]
+        times = [
+            a.started + a.elapsed
+            for a in self.answers
+            if a.started >= moment and a.status is not None and 200 <= a.status < 300
+        ]
         return min(times) if times else None
 
 
@@ -91,11 +95,15 @@ class Load:
         try:
             response = http.request(method, url, **kwargs)
         except httpx.HTTPError as error:
-            self.record.add(Answer(kind, None, started, time.monotonic() - started,
-                                   f"no answer: {error!r}"))
+            self.record.add(
+                Answer(kind, None, started, time.monotonic() - started, f"no answer: {error!r}")
+            )
             return None
-        self.record.add(Answer(kind, response.status_code, started,
-                               time.monotonic() - started, _check(response)))
+        self.record.add(
+            Answer(
+                kind, response.status_code, started, time.monotonic() - started, _check(response)
+            )
+        )
         return response
 
     def _spawn(self, name: str, target: Callable[[httpx.Client], None]) -> None:
@@ -127,8 +135,9 @@ class Load:
     # --- the actors ---
 
     def agent_step(self, http: httpx.Client, name: str) -> None:
-        response = self._call(http, "claim", "GET", "/api/dispatch/next",
-                              headers={**self.auth, "User-Agent": name})
+        response = self._call(
+            http, "claim", "GET", "/api/dispatch/next", headers={**self.auth, "User-Agent": name}
+        )
         if response is None or response.status_code != 200:
             time.sleep(0.05)
             return
@@ -138,8 +147,14 @@ class Load:
             self.record.claims.append((issue_id, token, name))
         # Complete it; retry while the database is away, as a real agent would.
         for _ in range(100):
-            done = self._call(http, "complete", "PATCH", f"/api/issues/{issue_id}",
-                              headers=self.auth, json={"status": "done", "claimToken": token})
+            done = self._call(
+                http,
+                "complete",
+                "PATCH",
+                f"/api/issues/{issue_id}",
+                headers=self.auth,
+                json={"status": "done", "claimToken": token},
+            )
             if done is not None and done.status_code == 200:
                 with self.record.lock:
                     self.record.completed.add(issue_id)
@@ -151,9 +166,19 @@ class Load:
             time.sleep(0.1)
 
     def writer_step(self, http: httpx.Client) -> int | None:
-        response = self._call(http, "create", "POST", "/api/issues", headers=self.auth,
-                              json={"title": f"load {uuid.uuid4().hex[:8]}", "type": "task",
-                                    "status": "todo", "priority": 2})
+        response = self._call(
+            http,
+            "create",
+            "POST",
+            "/api/issues",
+            headers=self.auth,
+            json={
+                "title": f"load {uuid.uuid4().hex[:8]}",
+                "type": "task",
+                "status": "todo",
+                "priority": 2,
+            },
+        )
         if response is not None and response.status_code == 201:
             with self.record.lock:
                 self.record.created.add(response.json()["data"]["id"])
@@ -172,8 +197,14 @@ class Load:
         headers = github_headers(body, "issues", secret=GITHUB_SECRET, delivery=delivery)
         # A provider redelivers a failed delivery; keep trying this one until it is accepted.
         for _ in range(100):
-            response = self._call(http, "webhook", "POST", "/api/signals/github",
-                                  content=body, headers={**headers, "Content-Type": "application/json"})
+            response = self._call(
+                http,
+                "webhook",
+                "POST",
+                "/api/signals/github",
+                content=body,
+                headers={**headers, "Content-Type": "application/json"},
+            )
             if response is not None and response.status_code in (200, 201):
                 with self.record.lock:
                     self.record.delivered.add(delivery)

@@ -4,6 +4,7 @@ The cluster lives in a temporary directory on a spare port, is created with ``in
 with ``pg_ctl``; it is the only database these helpers stop, crash or restart. As root (CI), the
 server runs as the ``postgres`` system user, because PostgreSQL refuses to run as root.
 """
+
 from __future__ import annotations
 
 import os
@@ -99,8 +100,21 @@ class Cluster:
             shutil.chown(self.root, "postgres", "postgres")  # /tmp itself is traversable
         # --no-sync only skips fsync while initdb writes the template files; the running server
         # keeps fsync on, so "committed means durable" is what the tests exercise.
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                  "--no-sync", "--no-instructions", "-E", "UTF8", "--locale", "C")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "--no-instructions",
+            "-E",
+            "UTF8",
+            "--locale",
+            "C",
+        )
 
     def start(self) -> None:
         options = (
@@ -108,8 +122,19 @@ class Cluster:
             f"-c max_connections={self.max_connections} -c superuser_reserved_connections=0 "
             "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
-                  "-o", options, "-w", "-t", "30", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "30",
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
@@ -136,8 +161,12 @@ class Cluster:
 
 def manage(env: dict[str, str], *args: str, timeout: float = 120) -> str:
     result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env,
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -160,7 +189,10 @@ class Server:
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "loop_project.wsgi"],
-            cwd=BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
@@ -189,7 +221,8 @@ class Server:
 
 def server_env(cluster: Cluster, **extra: str) -> dict[str, str]:
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.startswith(("LOOP_", "DATABASE_", "WEB_CONCURRENCY", "DJANGO_SETTINGS_MODULE"))
     }
     env.update(

@@ -10,6 +10,7 @@ The crash and exhaustion tests run gunicorn (the production config) on a throwaw
 this module creates in a temporary directory and destroys afterwards; the other tests touch only
 their own test database's backends (filtered by its name).
 """
+
 from __future__ import annotations
 
 import json
@@ -74,9 +75,11 @@ def loop_server(request, cluster, tmp_path_factory):
     """gunicorn (2 gthread workers x 4 threads) on the cluster: one connection per request
     (``direct``), or psycopg's pool (``pool``, DATABASE_POOL=true)."""
     port = free_port(18000)
-    extra = {"DATABASE_POOL": "true", "DATABASE_POOL_TIMEOUT": str(CONNECT_TIMEOUT)} if (
-        request.param == "pool"
-    ) else {}
+    extra = (
+        {"DATABASE_POOL": "true", "DATABASE_POOL_TIMEOUT": str(CONNECT_TIMEOUT)}
+        if (request.param == "pool")
+        else {}
+    )
     env = server_env(
         cluster,
         LOOP_BIND=f"127.0.0.1:{port}",
@@ -98,8 +101,9 @@ def _seed_todo(server: Server, count: int) -> None:
     auth = {"Authorization": f"Bearer {server.api_key}"}  # type: ignore[attr-defined]
     with httpx.Client(base_url=server.url, headers=auth, timeout=30) as http:
         for index in range(count):
-            response = http.post("/api/issues", json={"title": f"seed {index}", "type": "task",
-                                                      "status": "todo"})
+            response = http.post(
+                "/api/issues", json={"title": f"seed {index}", "type": "task", "status": "todo"}
+            )
             assert response.status_code == 201, response.text
 
 
@@ -130,36 +134,54 @@ def assert_invariants(cluster: Cluster, record: Record) -> None:
     assert not [i for i, n in claimed.items() if n > 1], "an issue was claimed twice"
     ids = list(claimed)
     if ids:
-        events = dict(cluster.query(
-            "SELECT issue_id, count(*) FILTER (WHERE kind = 'claimed')"
-            " - count(*) FILTER (WHERE kind IN ('released', 'lease_expired'))"
-            " FROM issues_issueevent WHERE issue_id = ANY(%s) GROUP BY issue_id", (ids,),
-        ))
+        events = dict(
+            cluster.query(
+                "SELECT issue_id, count(*) FILTER (WHERE kind = 'claimed')"
+                " - count(*) FILTER (WHERE kind IN ('released', 'lease_expired'))"
+                " FROM issues_issueevent WHERE issue_id = ANY(%s) GROUP BY issue_id",
+                (ids,),
+            )
+        )
         # Even claims whose answer was lost were never doubled: each claim was ended first.
         assert set(events.values()) <= {0, 1}, events
-        rows = {row[0]: row[1:] for row in cluster.query(
-            "SELECT id, status, claim_token FROM issues_issue WHERE id = ANY(%s)", (ids,))}
+        rows = {
+            row[0]: row[1:]
+            for row in cluster.query(
+                "SELECT id, status, claim_token FROM issues_issue WHERE id = ANY(%s)", (ids,)
+            )
+        }
         for issue_id, token, _agent in record.claims:
             status, stored_token = rows[issue_id]
             # Acknowledged claims are either still held with their token or completed.
             assert status == "done" or (status == "in_progress" and stored_token == token), (
-                issue_id, status)
+                issue_id,
+                status,
+            )
     # Acknowledged completions are done.
     if record.completed:
-        statuses = dict(cluster.query(
-            "SELECT id, status FROM issues_issue WHERE id = ANY(%s)", (list(record.completed),)))
+        statuses = dict(
+            cluster.query(
+                "SELECT id, status FROM issues_issue WHERE id = ANY(%s)", (list(record.completed),)
+            )
+        )
         assert set(statuses.values()) == {"done"} and len(statuses) == len(record.completed)
     # Acknowledged creations exist.
     if record.created:
-        (found,), = cluster.query(
-            "SELECT count(*) FROM issues_issue WHERE id = ANY(%s)", (list(record.created),))
+        ((found,),) = cluster.query(
+            "SELECT count(*) FROM issues_issue WHERE id = ANY(%s)", (list(record.created),)
+        )
         assert found == len(record.created), "an acknowledged issue was lost"
     # Every webhook answered 2xx is stored exactly once; no delivery is stored twice.
     if record.sent:
-        stored = Counter(dict(cluster.query(
-            "SELECT delivery_id, count(*) FROM signals_app_signal"
-            " WHERE source = 'github' AND delivery_id = ANY(%s) GROUP BY delivery_id",
-            (list(record.sent),))))
+        stored = Counter(
+            dict(
+                cluster.query(
+                    "SELECT delivery_id, count(*) FROM signals_app_signal"
+                    " WHERE source = 'github' AND delivery_id = ANY(%s) GROUP BY delivery_id",
+                    (list(record.sent),),
+                )
+            )
+        )
         assert all(stored[d] == 1 for d in record.delivered), "an acknowledged webhook was lost"
         assert all(n == 1 for n in stored.values()), "a delivery was stored twice"
 
@@ -193,8 +215,11 @@ def test_database_crash_and_restart_under_load(cluster, loop_server):
     assert recovered is not None and recovered - up_at < RECOVERY_BOUND, "did not recover"
     # Everything asked and answered while the database was down was a 503 (with Retry-After and
     # the JSON body: assert_invariants checks every 503).
-    during = [a for a in record.answers
-              if a.started > down_at + 0.2 and a.started + a.elapsed < restart_at]
+    during = [
+        a
+        for a in record.answers
+        if a.started > down_at + 0.2 and a.started + a.elapsed < restart_at
+    ]
     assert during and {a.status for a in during} == {503}, Counter(a.status for a in during)
     assert {"claim", "create", "webhook"} <= {a.kind for a in during}
     before = [a for a in record.answers if a.started + a.elapsed < down_at]
@@ -203,23 +228,18 @@ def test_database_crash_and_restart_under_load(cluster, loop_server):
     assert_invariants(cluster, record)
 
     # A provider redelivering what was accepted stores nothing new.
-    (stored_before,), = cluster.query("SELECT count(*) FROM signals_app_signal")
+    ((stored_before,),) = cluster.query("SELECT count(*) FROM signals_app_signal")
     body = json.dumps(payload("github", "issues_opened")).encode()
     with httpx.Client(base_url=loop_server.url, timeout=30) as http:
         for delivery in sorted(record.delivered)[:10]:
-            headers = {**github_headers(body, "issues", delivery=delivery),
-                       "Content-Type": "application/json"}
+            headers = {
+                **github_headers(body, "issues", delivery=delivery),
+                "Content-Type": "application/json",
+            }
             response = http.post("/api/signals/github", content=body, headers=headers)
             assert response.status_code == 200 and response.json()["status"] == "duplicate"
-    (stored_after,), = cluster.query("SELECT count(*) FROM signals_app_signal")
+    ((stored_after,),) = cluster.query("SELECT count(*) FROM signals_app_signal")
     assert stored_after == stored_before
-
-
-def _server_backends(cluster: Cluster) -> int:
-    (count,), = cluster.query(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'"
-        " AND pid <> pg_backend_pid()", (DB_NAME,))
-    return count
 
 
 def test_connection_exhaustion_is_never_a_500(cluster, loop_server):
@@ -233,7 +253,9 @@ def test_connection_exhaustion_is_never_a_500(cluster, loop_server):
         with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as admin:
             admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
-                " AND backend_type = 'client backend'", (DB_NAME,))
+                " AND backend_type = 'client backend'",
+                (DB_NAME,),
+            )
         while len(held) < 200:
             try:
                 held.append(psycopg.connect(cluster.conninfo("postgres"), autocommit=True))
@@ -249,9 +271,11 @@ def test_connection_exhaustion_is_never_a_500(cluster, loop_server):
         def sample() -> None:
             with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as probe:
                 while not sampling.is_set():
-                    (count,), = probe.execute(
+                    ((count,),) = probe.execute(
                         "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
-                        " AND backend_type = 'client backend'", (DB_NAME,)).fetchall()
+                        " AND backend_type = 'client backend'",
+                        (DB_NAME,),
+                    ).fetchall()
                     peak[0] = max(peak[0], count)
                     time.sleep(0.01)
 
@@ -309,15 +333,19 @@ def _own_backend_killer(stop: threading.Event, kills: list[int], own_pid: int) -
     own connection (``own_pid``), every 50 ms."""
     settings_dict = connection.settings_dict
     with psycopg.connect(
-        host=settings_dict["HOST"] or "127.0.0.1", port=settings_dict["PORT"] or 5432,
-        user=settings_dict["USER"], password=settings_dict["PASSWORD"] or None,
-        dbname=settings_dict["NAME"], autocommit=True,
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None,
+        dbname=settings_dict["NAME"],
+        autocommit=True,
     ) as killer:
         while not stop.is_set():
-            (count,), = killer.execute(
+            ((count,),) = killer.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND backend_type = 'client backend'"
-                " AND pid NOT IN (pg_backend_pid(), %s)", (own_pid,),
+                " AND pid NOT IN (pg_backend_pid(), %s)",
+                (own_pid,),
             ).fetchall()
             kills.append(count)
             time.sleep(0.05)
@@ -375,8 +403,10 @@ class _TestDatabase:
 def _raw_connection() -> psycopg.Connection:
     settings_dict = connection.settings_dict
     return psycopg.connect(
-        host=settings_dict["HOST"] or "127.0.0.1", port=settings_dict["PORT"] or 5432,
-        user=settings_dict["USER"], password=settings_dict["PASSWORD"] or None,
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None,
         dbname=settings_dict["NAME"],
     )
 
@@ -422,7 +452,9 @@ def test_a_long_transaction_elsewhere_causes_no_duplicate_and_no_wait(holder, se
         elif holder == "uncommitted_claim":  # a claim whose transaction stalls, then rolls back
             long_tx.execute(
                 "UPDATE issues_issue SET status = 'in_progress', claimed_by = 'stalled',"
-                " claim_token = 'stalled-token' WHERE id = %s", (top,))
+                " claim_token = 'stalled-token' WHERE id = %s",
+                (top,),
+            )
         else:  # a report reading everything under one snapshot
             long_tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             long_tx.execute("SELECT count(*) FROM issues_issue WHERE status = 'todo'").fetchall()
@@ -455,7 +487,8 @@ def test_an_unresponsive_database_host_fails_within_the_connect_timeout(api_clie
     saved = {key: connection.settings_dict[key] for key in ("HOST", "PORT", "OPTIONS")}
     connection.close()
     connection.settings_dict.update(
-        HOST="127.0.0.1", PORT=sink.getsockname()[1],
+        HOST="127.0.0.1",
+        PORT=sink.getsockname()[1],
         OPTIONS={**saved["OPTIONS"], "connect_timeout": CONNECT_TIMEOUT},
     )
     try:

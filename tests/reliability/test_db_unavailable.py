@@ -2,6 +2,7 @@
 body and no stack trace, never a 500 or an HTML page; answered at once; fine again as soon as the
 database answers. These run on any database by making every query fail in-process; the
 PostgreSQL fault tests (test_db_faults.py) do it for real."""
+
 from __future__ import annotations
 
 import time
@@ -88,7 +89,9 @@ def test_dispatch_claim_is_503(api_client, database_down):
 def test_webhook_is_503_and_the_provider_will_redeliver(settings, database_down):
     settings.POSTHOG_WEBHOOK_SECRET = POSTHOG_SECRET
     response = Client().post(
-        "/api/signals/posthog", data=b'{"event": "x"}', content_type="application/json",
+        "/api/signals/posthog",
+        data=b'{"event": "x"}',
+        content_type="application/json",
         headers={"X-PostHog-Secret": POSTHOG_SECRET},
     )
     assert_database_unavailable(response)
@@ -100,9 +103,13 @@ def test_health_is_503_so_a_load_balancer_takes_the_instance_out(database_down):
 
 def test_plain_django_view_mcp_is_503(api_client, database_down):
     response = Client().post(
-        "/mcp", data=b'{"jsonrpc": "2.0", "id": 1, "method": "ping"}',
+        "/mcp",
+        data=b'{"jsonrpc": "2.0", "id": 1, "method": "ping"}',
         content_type="application/json",
-        headers={"Authorization": f"Bearer {api_client.api_key_plaintext}", "Accept": "application/json"},
+        headers={
+            "Authorization": f"Bearer {api_client.api_key_plaintext}",
+            "Accept": "application/json",
+        },
     )
     assert_database_unavailable(response)
 
@@ -204,7 +211,9 @@ def test_a_slow_connection_failure_makes_the_next_requests_fail_at_once(
     ],
     ids=["no-driver-error", "deadlock", "lock-timeout", "statement-timeout"],
 )
-def test_query_level_failures_never_open_the_circuit(api_client, database_down, slow_failures, cause):
+def test_query_level_failures_never_open_the_circuit(
+    api_client, database_down, slow_failures, cause
+):
     database_down.cause = cause
     assert_database_unavailable(api_client.get("/api/issues"))
     assert not middleware.circuit.is_open

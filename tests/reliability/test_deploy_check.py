@@ -1,6 +1,7 @@
 """Security settings: `manage.py check --deploy` is clean with the environment a production
 deployment sets, HTTPS behaviour follows that environment (also behind a proxy), the defaults stay
 usable over plain HTTP on localhost, and the console is for staff only."""
+
 from __future__ import annotations
 
 import os
@@ -30,11 +31,24 @@ PRODUCTION_ENV = {
     "LOOP_HTTPS": "true",
 }
 SECURITY_SETTINGS = [
-    "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SECURE_PROXY_SSL_HEADER",
-    "SECURE_SSL_REDIRECT", "SECURE_REDIRECT_EXEMPT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
-    "SESSION_COOKIE_HTTPONLY", "CSRF_COOKIE_HTTPONLY", "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_CONTENT_TYPE_NOSNIFF",
-    "SECURE_REFERRER_POLICY", "X_FRAME_OPTIONS", "MIDDLEWARE",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "SECURE_PROXY_SSL_HEADER",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_REDIRECT_EXEMPT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "CSRF_COOKIE_HTTPONLY",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_REFERRER_POLICY",
+    "X_FRAME_OPTIONS",
+    "MIDDLEWARE",
 ]
 # Settings read from the environment that a test must not inherit from the machine running it.
 _ENV_PREFIXES = ("LOOP_", "SECURE_", "SESSION_", "CSRF_", "DEBUG", "ALLOWED_HOSTS", "SECRET_KEY")
@@ -71,15 +85,17 @@ def test_production_env_passes_check_deploy_with_no_warning(monkeypatch):
 
 
 def test_check_deploy_command_with_production_environment_exits_clean():
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith(_ENV_PREFIXES)
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith(_ENV_PREFIXES)}
     env.update(PRODUCTION_ENV)
     # Production runs PostgreSQL; the deploy checks read its features without connecting.
     env["DATABASE_URL"] = "postgres://loop@127.0.0.1:1/loop"
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -106,8 +122,13 @@ def test_loop_https_turns_every_https_setting_on(monkeypatch):
 def test_each_https_setting_can_still_be_set_alone(monkeypatch):
     custom = settings_from_env(
         monkeypatch,
-        {**PRODUCTION_ENV, "SECURE_SSL_REDIRECT": "false", "SECURE_HSTS_SECONDS": "600",
-         "SECURE_HSTS_PRELOAD": "false", "LOOP_BEHIND_PROXY": "true"},
+        {
+            **PRODUCTION_ENV,
+            "SECURE_SSL_REDIRECT": "false",
+            "SECURE_HSTS_SECONDS": "600",
+            "SECURE_HSTS_PRELOAD": "false",
+            "LOOP_BEHIND_PROXY": "true",
+        },
     )
     assert custom["SECURE_SSL_REDIRECT"] is False
     assert custom["SECURE_HSTS_SECONDS"] == 600 and custom["SECURE_HSTS_PRELOAD"] is False

@@ -7,6 +7,7 @@ never ignored.
 The nightly run is the same test with more cases: ``LOOP_FUZZ_EXAMPLES=250 pytest
 tests/reliability/test_fuzz.py`` (> 10,000 cases; docs/reliability.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -59,9 +60,14 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 # are drawn, so generated path ids are a mix of random strings and real rows.
 SEEDED: dict[str, list[str]] = {}
 _PARAM_KIND = {
-    ("issues", "id"): "issue", ("labels", "id"): "label", ("projects", "id"): "project",
-    ("goals", "id"): "goal", ("relations", "id"): "relation", ("*", "issue_id"): "issue",
-    ("*", "template_id"): "template", ("*", "version_id"): "version",
+    ("issues", "id"): "issue",
+    ("labels", "id"): "label",
+    ("projects", "id"): "project",
+    ("goals", "id"): "goal",
+    ("relations", "id"): "relation",
+    ("*", "issue_id"): "issue",
+    ("*", "template_id"): "template",
+    ("*", "version_id"): "version",
 }
 
 
@@ -94,7 +100,9 @@ def before_generate_path_parameters(context, strategy):
 _EVENT_HEADERS = {
     "/api/signals/github": (github_parse.EVENT_HEADER, sorted(github_parse.SEVERITY_BY_EVENT)),
     "/api/signals/sentry": (
-        sentry_parse.RESOURCE_HEADER, ["issue", "error", "event_alert", "metric_alert"]),
+        sentry_parse.RESOURCE_HEADER,
+        ["issue", "error", "event_alert", "metric_alert"],
+    ),
 }
 
 
@@ -106,7 +114,8 @@ def before_generate_headers(context, strategy):
         return strategy
     name, values = header
     mapped = st.tuples(strategy, st.sampled_from(values)).map(
-        lambda pair: {**(pair[0] or {}), name: pair[1]})
+        lambda pair: {**(pair[0] or {}), name: pair[1]}
+    )
     return st.one_of(strategy, mapped)
 
 
@@ -121,7 +130,8 @@ def seeded(db, settings, throttle_cache):
     issues = [IssueFactory(project=project, labels=[label]) for _ in range(3)]
     blocked = IssueFactory(status="backlog", priority=1)
     relation = issue_services.add_relation(
-        issue_id=issues[0].pk, related_issue_id=blocked.pk, type="blocks", actor="system")
+        issue_id=issues[0].pk, related_issue_id=blocked.pk, type="blocks", actor="system"
+    )
     CommentFactory(issue=issues[1], author_type=Comment.AuthorType.HUMAN)
     template = PromptTemplateFactory()
     version = PromptVersionFactory(template=template)
@@ -129,8 +139,13 @@ def seeded(db, settings, throttle_cache):
     SignalFactory()
     SEEDED.clear()
     SEEDED.update(
-        issue=[i.pk for i in issues] + [blocked.pk], label=[label.pk], project=[project.pk],
-        goal=[goal.pk], relation=[relation.pk], template=[template.pk], version=[version.pk],
+        issue=[i.pk for i in issues] + [blocked.pk],
+        label=[label.pk],
+        project=[project.pk],
+        goal=[goal.pk],
+        relation=[relation.pk],
+        template=[template.pk],
+        version=[version.pk],
     )
     _, key = make_api_key(name="fuzzer")
     # As Django's own test client does: the test's transaction holds the connection, so the WSGI

@@ -1,5 +1,6 @@
 """One regression test per bug schemathesis found (tests/reliability/test_fuzz.py), each fixed at
 its root. Each reproduces the fuzzer's failing request."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """Hostile sizes and shapes: body size (413), JSON depth (400), huge numbers, pagination caps,
 query-parameter floods, and JSON (never HTML) errors under /api/."""
+
 from __future__ import annotations
 
 import json
@@ -111,7 +112,9 @@ def test_github_deliveries_keep_their_own_25_mb_cap(settings):
     body = json.dumps(event).encode()
     assert len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     response = Client().post(
-        "/api/signals/github", data=body, content_type="application/json",
+        "/api/signals/github",
+        data=body,
+        content_type="application/json",
         headers=github_headers(body, "issues", delivery=str(uuid.uuid4())),
     )
     assert response.status_code in (200, 201), response.content[:300]
@@ -177,7 +180,11 @@ def _paged_list_urls(parameter: str = "limit") -> list[str]:
     urls = []
     for path, item in schema["paths"].items():
         get = item.get("get")
-        if get and "{" not in path and any(p["name"] == parameter for p in get.get("parameters", [])):
+        if (
+            get
+            and "{" not in path
+            and any(p["name"] == parameter for p in get.get("parameters", []))
+        ):
             urls.append(path)
     return sorted(urls)
 
@@ -236,7 +243,9 @@ def test_wrong_methods_are_json_405(api_client):
 def test_mcp_oversized_body_is_json_413(api_client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = Client().post(
-        "/mcp", data=b"{" + b" " * 5000 + b"}", content_type="application/json",
+        "/mcp",
+        data=b"{" + b" " * 5000 + b"}",
+        content_type="application/json",
         headers={"Authorization": f"Bearer {api_client.api_key_plaintext}"},
     )
     assert response.status_code == 413

@@ -2,6 +2,7 @@
 refused, throttled, during an outage, in a crash), the environment key, webhook secrets and
 signatures, passwords — with every logger at DEBUG, SQL logging on, and crash reports rendered as
 the mail_admins handler would render them."""
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,9 @@ class Everything(logging.Handler):
             request = getattr(record, "request", None)
             if request is not None and record.exc_info:
                 # What AdminEmailHandler would mail (with the default SafeExceptionReporterFilter).
-                parts.append(ExceptionReporter(request, *record.exc_info, is_email=True).get_traceback_text())
+                parts.append(
+                    ExceptionReporter(request, *record.exc_info, is_email=True).get_traceback_text()
+                )
         return "\n".join(parts)
 
 
@@ -68,7 +71,10 @@ def captured(settings, monkeypatch):
     settings.POSTHOG_WEBHOOK_SECRET = POSTHOG_SECRET
     settings.LOOP_THROTTLE_RATE = ""
     handler = Everything()
-    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in logging.root.manager.loggerDict)]
+    loggers = [
+        logging.getLogger(),
+        *(logging.getLogger(name) for name in logging.root.manager.loggerDict),
+    ]
     saved = [(logger, logger.level, logger.disabled) for logger in loggers]
     for logger in loggers:
         if logger.name in PINNED:
@@ -105,11 +111,15 @@ def test_key_creation_and_use_log_no_secret(captured, settings, throttle_cache, 
     django_user_model.objects.create_superuser("root", "root@example.com", ADMIN_PASSWORD)
     console = Client()
     assert console.login(username="root", password=ADMIN_PASSWORD)
-    page = console.post("/admin/accounts/apikey/add/", {"name": "by-console", "scopes": ["read", "write"]})
+    page = console.post(
+        "/admin/accounts/apikey/add/", {"name": "by-console", "scopes": ["read", "write"]}
+    )
     assert page.status_code == 200
     console_key = next(
-        word for word in page.content.decode().replace("<", " ").replace(">", " ").split()
-        if word.startswith("loop_") and ApiKey.objects.filter(prefix=word.split("_")[1]).exists()
+        word
+        for word in page.content.decode().replace("<", " ").replace(">", " ").split()
+        if word.startswith("loop_")
+        and ApiKey.objects.filter(prefix=word.split("_")[1]).exists()
         and len(word) > 30
     )
     keys = [command_key, service_key, console_key]
@@ -122,14 +132,25 @@ def test_key_creation_and_use_log_no_secret(captured, settings, throttle_cache, 
     client = Client()
     # Accepted, with the hashed key checked and last_used_at written.
     assert client.get("/api/issues", headers=bearer(command_key)).status_code == 200
-    assert client.post("/api/issues", data={"title": "t", "type": "task"},
-                       content_type="application/json", headers=bearer(console_key)).status_code == 201
+    assert (
+        client.post(
+            "/api/issues",
+            data={"title": "t", "type": "task"},
+            content_type="application/json",
+            headers=bearer(console_key),
+        ).status_code
+        == 201
+    )
     assert client.get("/api/labels", headers=bearer(ENV_KEY)).status_code == 200
     # Refused: a right prefix with a wrong secret, a scope it lacks, a revoked key.
     wrong = command_key[: command_key.rindex("_") + 1] + "wrong-secret-part"
     assert client.get("/api/issues", headers=bearer(wrong)).status_code == 401
-    assert client.post("/api/issues", data={}, content_type="application/json",
-                       headers=bearer(service_key)).status_code == 403
+    assert (
+        client.post(
+            "/api/issues", data={}, content_type="application/json", headers=bearer(service_key)
+        ).status_code
+        == 403
+    )
     # Throttled.
     settings.LOOP_THROTTLE_RATE = "1/min"
     client.get("/api/labels", headers=bearer(service_key))
@@ -137,22 +158,43 @@ def test_key_creation_and_use_log_no_secret(captured, settings, throttle_cache, 
     settings.LOOP_THROTTLE_RATE = ""
     # Through the MCP endpoint, which calls the API in-process with the same key.
     mcp = client.post(
-        "/mcp", data={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-        content_type="application/json", headers={**bearer(command_key), "Accept": "application/json"},
+        "/mcp",
+        data={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        content_type="application/json",
+        headers={**bearer(command_key), "Accept": "application/json"},
     )
     assert mcp.status_code == 200
     # Webhooks: a good and a bad signature, a good and a bad shared secret.
     body = json.dumps(payload("github", "issues_opened")).encode()
     headers = github_headers(body, "issues")
     secrets.append(headers["X-Hub-Signature-256"])
-    assert client.post("/api/signals/github", data=body, content_type="application/json",
-                       headers=headers).status_code in (200, 201)
-    assert client.post("/api/signals/github", data=body + b" ", content_type="application/json",
-                       headers=headers).status_code == 401
-    assert client.post("/api/signals/posthog", data=b'{"event": "e"}', content_type="application/json",
-                       headers={"X-PostHog-Secret": POSTHOG_SECRET}).status_code in (200, 201)
-    assert client.post("/api/signals/posthog", data=b'{"event": "e"}', content_type="application/json",
-                       headers={"Authorization": "Bearer guessed-wrong"}).status_code == 401
+    assert client.post(
+        "/api/signals/github", data=body, content_type="application/json", headers=headers
+    ).status_code in (200, 201)
+    assert (
+        client.post(
+            "/api/signals/github",
+            data=body + b" ",
+            content_type="application/json",
+            headers=headers,
+        ).status_code
+        == 401
+    )
+    assert client.post(
+        "/api/signals/posthog",
+        data=b'{"event": "e"}',
+        content_type="application/json",
+        headers={"X-PostHog-Secret": POSTHOG_SECRET},
+    ).status_code in (200, 201)
+    assert (
+        client.post(
+            "/api/signals/posthog",
+            data=b'{"event": "e"}',
+            content_type="application/json",
+            headers={"Authorization": "Bearer guessed-wrong"},
+        ).status_code
+        == 401
+    )
 
     text = captured.text()
     assert "SELECT" in text  # SQL logging was really on
@@ -169,7 +211,9 @@ def test_a_crash_and_an_outage_log_no_key(captured, make_client, monkeypatch):
         raise ValueError("boom")
 
     monkeypatch.setattr(views.selectors, "issue_detail", bug)
-    crash = Client(raise_request_exception=False).get("/api/issues/x", headers={"Authorization": f"Bearer {key}"})
+    crash = Client(raise_request_exception=False).get(
+        "/api/issues/x", headers={"Authorization": f"Bearer {key}"}
+    )
     assert crash.status_code == 500
     monkeypatch.undo()
 

@@ -1,6 +1,7 @@
 """The schema documents the answers the layers around every view give: 429 and 503 with
 Retry-After everywhere, 401/403 with an API key, 400/413/415 with a JSON body; and those answers
 really have the documented shape."""
+
 from __future__ import annotations
 
 from functools import cache
@@ -48,12 +49,15 @@ def test_keyed_operations_document_401_and_403_and_body_errors():
 
 def _error_schema_ok(body: dict) -> bool:
     return (
-        set(body) == {"error", "details"} and isinstance(body["error"], str)
+        set(body) == {"error", "details"}
+        and isinstance(body["error"], str)
         and isinstance(body["details"].get("fieldErrors"), dict)
     )
 
 
-def test_the_documented_answers_have_the_documented_shape(api_client, settings, throttle_cache, monkeypatch):
+def test_the_documented_answers_have_the_documented_shape(
+    api_client, settings, throttle_cache, monkeypatch
+):
     from django.db import OperationalError
     from django.db.backends.utils import CursorWrapper
 

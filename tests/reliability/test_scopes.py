@@ -1,6 +1,7 @@
 """API key scopes on every operation of the generated schema: GET needs ``read``, writes need
 ``write``, claiming and lease calls need ``dispatch``, ``admin`` implies all. A key without the
 scope gets 403 in the shared error format and changes nothing."""
+
 from __future__ import annotations
 
 import re
@@ -42,7 +43,9 @@ def keyed_operations() -> list[tuple[str, str]]:
                 continue
             if operation.get("security", schema.get("security")) == []:
                 continue  # public or signature-authenticated (webhooks, health)
-            if not any("bearerAuth" in requirement for requirement in operation.get("security", [])):
+            if not any(
+                "bearerAuth" in requirement for requirement in operation.get("security", [])
+            ):
                 continue
             operations.append((method, path))
     return sorted(operations)
@@ -107,7 +110,9 @@ def test_a_dispatch_only_key_claims_but_cannot_edit(make_client):
     claim = agent.get("/api/dispatch/next")
     assert claim.status_code == 200 and claim.json()["issue"]["id"] == issue.pk
     token = claim.json()["claimToken"]
-    assert agent.post(f"/api/dispatch/{issue.pk}/heartbeat", {"claimToken": token}).status_code == 200
+    assert (
+        agent.post(f"/api/dispatch/{issue.pk}/heartbeat", {"claimToken": token}).status_code == 200
+    )
     assert agent.patch(f"/api/issues/{issue.pk}", {"title": "x"}).status_code == 403
     assert agent.get("/api/issues").status_code == 403
 

@@ -1,5 +1,6 @@
 """Rate limits: per API key and per source address, 429 with Retry-After in the shared error
 format, configurable and switchable off, sliding-window counting."""
+
 from __future__ import annotations
 
 import pytest
@@ -169,7 +170,9 @@ def test_forwarded_for_names_the_client_behind_a_trusted_proxy(limits, clock):
         proxy.get("/health", HTTP_X_FORWARDED_FOR="spoofed, 198.51.100.1")
     _assert_throttled(proxy.get("/health", HTTP_X_FORWARDED_FOR="198.51.100.1"))
     # Another client behind the same proxy has its own budget; the spoofable first hop is unused.
-    assert proxy.get("/health", HTTP_X_FORWARDED_FOR="198.51.100.1, 198.51.100.2").status_code == 200
+    assert (
+        proxy.get("/health", HTTP_X_FORWARDED_FOR="198.51.100.1, 198.51.100.2").status_code == 200
+    )
 
 
 def test_empty_rate_disables_the_address_limit(settings, throttle_cache):
