@@ -82,6 +82,15 @@ def _run(command: list[str]) -> str:
         return ""
 
 
+def _version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "?"
+
+
 def machine_description(pg_settings: dict[str, str]) -> list[str]:
     model = ""
     try:
@@ -102,8 +111,8 @@ def machine_description(pg_settings: dict[str, str]) -> list[str]:
         f"{pg_settings.get('synchronous_commit', '?')}, max_connections "
         f"{pg_settings.get('max_connections', '?')})",
         f"Python {platform.python_version()}, Django {django.get_version()}, "
-        f"gunicorn {_run(['gunicorn', '--version']).split()[-1] if _run(['gunicorn', '--version']) else '23'}"
-        f", PgBouncer {(_run(['pgbouncer', '--version']).splitlines() or ['?'])[0].split()[-1]}",
+        f"gunicorn {_version('gunicorn')}, PgBouncer "
+        f"{(_run(['pgbouncer', '--version']).splitlines() or ['?'])[0].split()[-1]}",
     ]
     return lines
 

@@ -128,6 +128,13 @@ def checks(payload: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
+def _minutes(payload: dict[str, Any]) -> str:
+    from datetime import datetime
+
+    seconds = (datetime.fromisoformat(payload["finished"]) - datetime.fromisoformat(payload["started"])).total_seconds()
+    return f"{seconds / 60:.0f} min"
+
+
 def render(payload: dict[str, Any]) -> tuple[str, str]:
     the_rows = rows(payload)
     main_table = table(the_rows)
@@ -140,7 +147,7 @@ def render(payload: dict[str, Any]) -> tuple[str, str]:
     section = (
         f"### Latest run: {payload['started'][:16].replace('T', ' ')} UTC, {kind}\n\n"
         + "".join(f"- {line}\n" for line in payload["machine"])
-        + f"- Load average before: {load_b}; after: {load_a}\n"
+        + f"- Load average before: {load_b}; after: {load_a}; the run took {_minutes(payload)}\n"
         + f"- Serving: {serve}\n\n"
         + main_table
         + "\n"
