@@ -1,6 +1,6 @@
 """``make bench`` — seed, serve, load, check, report. See docs/benchmarks.md.
 
-    python -m bench.run            full run (1k, 10k, 100k, 1M; ~25 minutes on 2 cores)
+    python -m bench.run            full run (1k, 10k, 100k, 1M; 25-40 minutes on 2 cores)
     python -m bench.run --quick    1k and 10k, short bounds, ≤ 3 minutes
 
 Exits 1 when a correctness check fails (an error, a duplicate claim, a blocked issue claimed),
@@ -64,7 +64,7 @@ FULL = Plan(
     four_agents=(3_000, 15),
     sixteen_cap=100_000,
     sixteen_bounded=20_000,
-    sixteen_seconds=600,
+    sixteen_seconds=900,
     ingest=(15_000, 15),
     scale_size=10_000,
     scale=(10_000, 60),
