@@ -14,6 +14,8 @@ first in ``MIDDLEWARE``, covers everything else:
   many timeouts). After that one request at a time probes the database; the first success closes
   the circuit. Fast failures (connection refused, too many clients, a killed connection) are
   already fast and never open it; neither do deadlocks, lock or statement timeouts.
+* A path with a NUL byte names nothing (and PostgreSQL cannot compare text containing one):
+  404, before any view looks it up.
 * Under ``/api/`` and ``/mcp``, Django's own HTML error pages (unknown URL, oversized form body,
   too many query parameters, an unexpected 500) become the same JSON error body, so an API client
   never has to parse HTML.
@@ -165,6 +167,10 @@ class FailureResponseMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:
+            # No URL of Loop's contains a NUL byte, and PostgreSQL cannot even compare text with
+            # one (a 500 from every lookup by such an id): nothing is found there.
+            return _json_error("Not found", 404)
         if request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}"):
             return self.get_response(request)  # static files never touch the database
         admitted, probe = circuit.admit()
