@@ -7,6 +7,12 @@ It runs the very tools ``loop-mcp`` serves (``loop_client.mcp_server``), and tho
 speak only the REST API: their SDK client talks to this Django app in-process through
 ``httpx.WSGITransport`` with the caller's own key, so scopes, throttles, validation and the audit
 trail are exactly the REST API's, with no network loopback.
+
+Query parameters choose what the endpoint offers, so one URL in an agent's config says it all:
+``?profile=core`` lists only the six tools an agent working the queue needs (every tool schema
+costs the agent context on every turn; the default is ``all``), and ``?project=<id>`` makes
+get_next_task claim from that project and new issues and signals land in it unless a call names
+another.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ from django.views.decorators.csrf import csrf_exempt
 from loop_client import LoopClient
 from loop_client.mcp_server import ToolContext
 from loop_client.mcp_server.stateless import handle_post
+from loop_client.mcp_server.tools import DEFAULT_PROFILE, PROFILES
 
 from accounts.authentication import authenticate_key
 from loop_project.api import error_body
 
 MAX_KEY_LENGTH = 512
+MAX_PROJECT_ID_LENGTH = 64
 
 
 @functools.cache
@@ -63,6 +71,22 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponse:
     agent = authenticate_key(token) if token else None
     if token is None or agent is None:
         return _unauthorized()
+    profile = request.GET.get("profile") or DEFAULT_PROFILE
+    if profile not in PROFILES:
+        return JsonResponse(
+            error_body(
+                f"Unknown tool profile {profile!r}: use {' or '.join(PROFILES)}",
+                {"profile": [f"Must be one of: {', '.join(PROFILES)}."]},
+            ),
+            status=400,
+        )
+    project_id = request.GET.get("project") or None
+    if project_id is not None and (
+        len(project_id) > MAX_PROJECT_ID_LENGTH or not project_id.isprintable()
+    ):
+        return JsonResponse(
+            error_body("Invalid project id", {"project": ["Not a project id."]}), status=400
+        )
 
     clients: list[LoopClient] = []
 
@@ -77,11 +101,11 @@ def mcp_endpoint(request: HttpRequest) -> HttpResponse:
             max_retries=0,
         )
         clients.append(client)
-        return ToolContext(client=client, agent_name=agent.name)
+        return ToolContext(client=client, agent_name=agent.name, default_project_id=project_id)
 
     headers = {name.lower(): value for name, value in request.headers.items()}
     try:
-        answer = handle_post(request.body, headers, context)
+        answer = handle_post(request.body, headers, context, profile)
     finally:
         for client in clients:
             client.close()

@@ -15,7 +15,13 @@ from typing import Any
 from mcp import types
 from pydantic import ValidationError
 
-from loop_client.mcp_server.tools import TOOLS, ToolContext, ToolSpec
+from loop_client.mcp_server.tools import (
+    DEFAULT_PROFILE,
+    TOOLS,
+    ToolContext,
+    ToolSpec,
+    profile_tools,
+)
 from loop_client.sdk.errors import (
     APIError,
     AuthenticationError,
@@ -42,15 +48,30 @@ INSTRUCTIONS = (
     "submit_prompt_review. Repeat until get_next_task says the queue is empty. Use create_issue "
     "and ingest_signal to record new work you discover."
 )
+CORE_INSTRUCTIONS = (
+    "Loop is a work queue for agents. Loop: call get_next_task to claim the most important "
+    "unblocked issue and read its prompt; do the work, calling heartbeat_task on long work; finish "
+    "with complete_task (status canceled, with the reason, if it should not be done); rate the "
+    "prompt with submit_prompt_review. Repeat until get_next_task says the queue is empty. Use "
+    "create_issue for new work and create_comment for notes."
+)
+
+
+def instructions(profile: str = DEFAULT_PROFILE) -> str:
+    """The server's instructions, naming only tools the profile offers."""
+    return CORE_INSTRUCTIONS if profile == "core" else INSTRUCTIONS
 
 
 def _tidy_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """Simplify pydantic's schema for models: an optional field reads as its plain type
     (``{"type": "string"}`` rather than ``anyOf: [string, null]``) since leaving it out is how
-    a caller says "not given"."""
+    a caller says "not given"; and the titles pydantic derives from names ("Issueid") go, since
+    the agent pays for every byte of every schema on every turn."""
     schema = copy.deepcopy(schema)
+    schema.pop("title", None)
     required = set(schema.get("required", []))
     for name, prop in schema.get("properties", {}).items():
+        prop.pop("title", None)
         options = prop.get("anyOf")
         if name in required or not isinstance(options, list):
             continue
@@ -60,8 +81,8 @@ def _tidy_schema(schema: dict[str, Any]) -> dict[str, Any]:
             prop.update(non_null[0])
             if prop.get("default", "") is None:
                 del prop["default"]
-    for definition in schema.get("$defs", {}).values():
-        definition.update(_tidy_schema(definition))
+    if "$defs" in schema:
+        schema["$defs"] = {key: _tidy_schema(value) for key, value in schema["$defs"].items()}
     return schema
 
 
@@ -82,8 +103,8 @@ def tool_definition(spec: ToolSpec[Any]) -> types.Tool:
     )
 
 
-def tool_definitions() -> list[types.Tool]:
-    return [tool_definition(spec) for spec in TOOLS.values()]
+def tool_definitions(profile: str = DEFAULT_PROFILE) -> list[types.Tool]:
+    return [tool_definition(TOOLS[name]) for name in profile_tools(profile)]
 
 
 def error_result(message: str) -> types.CallToolResult:
@@ -93,12 +114,17 @@ def error_result(message: str) -> types.CallToolResult:
 
 
 def call_tool(
-    ctx: ToolContext, name: str, arguments: dict[str, Any] | None
+    ctx: ToolContext,
+    name: str,
+    arguments: dict[str, Any] | None,
+    profile: str = DEFAULT_PROFILE,
 ) -> types.CallToolResult:
-    """Validate the arguments, run the tool, and wrap its output (or failure) for MCP."""
-    spec = TOOLS.get(name)
+    """Validate the arguments, run the tool, and wrap its output (or failure) for MCP. Only the
+    profile's tools run: a client may not call what it was never offered."""
+    offered = profile_tools(profile)
+    spec = TOOLS.get(name) if name in offered else None
     if spec is None:
-        return error_result(f"Unknown tool {name!r}. Available tools: {', '.join(TOOLS)}.")
+        return error_result(f"Unknown tool {name!r}. Available tools: {', '.join(offered)}.")
     try:
         args = spec.input_model.model_validate(arguments or {})
     except ValidationError as exc:

@@ -19,8 +19,8 @@ from mcp.shared.version import SUPPORTED_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from loop_client import __version__
-from loop_client.mcp_server.runtime import INSTRUCTIONS, SERVER_NAME, call_tool, tool_definitions
-from loop_client.mcp_server.tools import ToolContext
+from loop_client.mcp_server.runtime import SERVER_NAME, call_tool, instructions, tool_definitions
+from loop_client.mcp_server.tools import DEFAULT_PROFILE, ToolContext
 
 PROTOCOL_VERSION_HEADER = "mcp-protocol-version"
 JSON_CONTENT_TYPE = "application/json"
@@ -52,8 +52,10 @@ def handle_post(
     raw_body: bytes,
     headers: Mapping[str, str],
     context_factory: Callable[[], ToolContext],
+    profile: str = DEFAULT_PROFILE,
 ) -> HttpAnswer:
-    """Answer one POST to the MCP endpoint. ``headers`` must have lower-case names."""
+    """Answer one POST to the MCP endpoint. ``headers`` must have lower-case names; ``profile``
+    (a valid name from ``tools.PROFILES``) chooses the tools offered."""
     if not _accepts_json(headers.get("accept", "")):
         return _rpc_error(
             406, types.INVALID_REQUEST, "Not Acceptable: client must accept application/json"
@@ -108,7 +110,7 @@ def handle_post(
         )
         return _rpc_error(200, code, text, message.id)
 
-    result = _dispatch(request, context_factory)
+    result = _dispatch(request, context_factory, profile)
     if result is None:
         return _rpc_error(
             200, types.METHOD_NOT_FOUND, f"Method not found: {message.method}", message.id
@@ -124,7 +126,9 @@ def handle_post(
 _KNOWN_METHODS = {"initialize", "ping", "tools/list", "tools/call"}
 
 
-def _dispatch(request: Any, context_factory: Callable[[], ToolContext]) -> types.Result | None:
+def _dispatch(
+    request: Any, context_factory: Callable[[], ToolContext], profile: str
+) -> types.Result | None:
     if isinstance(request, types.InitializeRequest):
         requested = request.params.protocolVersion
         return types.InitializeResult(
@@ -133,13 +137,13 @@ def _dispatch(request: Any, context_factory: Callable[[], ToolContext]) -> types
             else types.LATEST_PROTOCOL_VERSION,
             capabilities=types.ServerCapabilities(tools=types.ToolsCapability(listChanged=False)),
             serverInfo=types.Implementation(name=SERVER_NAME, version=__version__),
-            instructions=INSTRUCTIONS,
+            instructions=instructions(profile),
         )
     if isinstance(request, types.PingRequest):
         return types.EmptyResult()
     if isinstance(request, types.ListToolsRequest):
         # Every tool fits on one page; no cursor needed.
-        return types.ListToolsResult(tools=tool_definitions())
+        return types.ListToolsResult(tools=tool_definitions(profile))
     if isinstance(request, types.CallToolRequest):
-        return call_tool(context_factory(), request.params.name, request.params.arguments)
+        return call_tool(context_factory(), request.params.name, request.params.arguments, profile)
     return None

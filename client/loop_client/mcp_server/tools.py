@@ -32,6 +32,12 @@ MAX_UNBLOCKED_CHECKS = 20
 class ToolContext:
     client: LoopClient
     agent_name: str = "agent"
+    # The project this server works for (``--project`` / ``?project=``): where get_next_task
+    # claims from and where new issues and signals go when the call names no project.
+    default_project_id: str | None = None
+
+    def project(self, given: str | None) -> str | None:
+        return given or self.default_project_id
 
 
 @dataclass
@@ -116,16 +122,14 @@ class GetNextTaskIn(ToolInput):
     "get_next_task",
     title="Get next task",
     description=(
-        "Claim the highest-priority unblocked issue from Loop's dispatch queue and get its "
-        "instructions (a hydrated prompt). The claim is yours alone until the lease expires: keep "
-        "the returned claimToken, call heartbeat_task on long work, and finish with complete_task "
-        "(or release_task to hand it back). Then rate the prompt with submit_prompt_review using "
-        "meta.versionId. Returns issue=null when the queue is empty; stop polling then."
+        "Claim the top unblocked issue from Loop's queue. Returns the issue, its prompt (your "
+        "instructions), claimToken, leaseExpiresAt and meta.versionId; issue is null when the "
+        "queue is empty: stop then."
     ),
     input_model=GetNextTaskIn,
 )
 def get_next_task(ctx: ToolContext, args: GetNextTaskIn) -> ToolOutput:
-    claim = ctx.client.dispatch.next(project_id=args.projectId)
+    claim = ctx.client.dispatch.next(project_id=ctx.project(args.projectId))
     if claim is None:
         return ToolOutput(
             {"issue": None, "message": "No tasks available. The dispatch queue is empty."}
@@ -178,10 +182,9 @@ class CompleteTaskIn(ToolInput):
     "complete_task",
     title="Complete task",
     description=(
-        "Mark an issue done (or canceled) with a summary of what was accomplished, optionally "
-        "attaching commits and pull requests. Pass the claimToken from get_next_task so a lost "
-        "claim is detected instead of overwriting another agent's work. Returns the issue and "
-        "the issues this completion unblocked."
+        "Finish a claimed issue as done (or canceled) with a summary, optional commits and pull "
+        "requests. With the claimToken a lost claim is refused. Returns the issue and what it "
+        "unblocked."
     ),
     input_model=CompleteTaskIn,
     idempotent=True,
@@ -242,9 +245,8 @@ class HeartbeatTaskIn(ToolInput):
     "heartbeat_task",
     title="Extend lease",
     description=(
-        "Tell Loop you are still working on a claimed issue, extending its lease. Call it well "
-        "before leaseExpiresAt on long work. An error saying the claim was lost means another "
-        "agent may own the issue now: stop working on it."
+        "Extend the lease on an issue you claimed; call it before leaseExpiresAt on long work. "
+        "An error means the claim is lost: stop working on that issue."
     ),
     input_model=HeartbeatTaskIn,
     idempotent=True,
@@ -267,8 +269,8 @@ class ReleaseTaskIn(ToolInput):
     "release_task",
     title="Release task",
     description=(
-        "Give a claimed issue back to the queue (status todo) without finishing it, e.g. when "
-        "you cannot do it. Another agent can then claim it."
+        "Hand a claimed issue back to the queue (status todo) unfinished, with a reason; another "
+        "agent can then claim it."
     ),
     input_model=ReleaseTaskIn,
     claim_scoped=True,
@@ -305,9 +307,8 @@ class CreateIssueIn(ToolInput):
     "create_issue",
     title="Create issue",
     description=(
-        "Create an issue in Loop. Everything is an issue: signal, hypothesis, plan, task, monitor. "
-        "Use parentId to attach it under an issue and blockedBy to order work (a task blocked by "
-        "another is not dispatched until that one is done)."
+        "Create an issue (signal, hypothesis, plan, task or monitor). parentId nests it under "
+        "an issue (one level); blockedBy keeps it out of dispatch until those issues finish."
     ),
     input_model=CreateIssueIn,
 )
@@ -319,7 +320,7 @@ def create_issue(ctx: ToolContext, args: CreateIssueIn) -> ToolOutput:
         priority=_given(args.priority),
         status=_given(args.status),
         parent_id=_given(args.parentId),
-        project_id=_given(args.projectId),
+        project_id=_given(ctx.project(args.projectId)),
         label_ids=_given(args.labelIds),
     )
     relations = [
@@ -351,8 +352,8 @@ class UpdateIssueIn(ToolInput):
     "update_issue",
     title="Update issue",
     description=(
-        "Change fields of an existing issue (status, priority, type, title, description, parent, "
-        "project). Only the fields given change. To finish claimed work prefer complete_task."
+        "Change the given fields of an issue (status, priority, type, title, description, "
+        "parent, project, agentSummary). To finish claimed work use complete_task."
     ),
     input_model=UpdateIssueIn,
     idempotent=True,
@@ -388,7 +389,7 @@ class ListIssuesIn(ToolInput):
     "list_issues",
     title="List issues",
     description=(
-        "List issues, newest first, filtered by status, type, project, parent, label or priority."
+        "List issues, oldest first, filtered by status, type, project, parent, label or priority."
     ),
     input_model=ListIssuesIn,
     read_only=True,
@@ -418,9 +419,7 @@ class GetIssueIn(ToolInput):
 @tool(
     "get_issue",
     title="Get issue",
-    description=(
-        "Full details of one issue: fields, parent, children, labels, relations and comments."
-    ),
+    description=("One issue in full: fields, parent, children, labels, relations and comments."),
     input_model=GetIssueIn,
     read_only=True,
     idempotent=True,
@@ -446,7 +445,7 @@ class CreateCommentIn(ToolInput):
     "create_comment",
     title="Comment on issue",
     description=(
-        "Add a comment (as an agent) to an issue, e.g. progress notes or findings for humans."
+        "Comment on an issue as this agent: progress notes, findings, questions for people."
     ),
     input_model=CreateCommentIn,
 )
@@ -483,8 +482,8 @@ class IngestSignalIn(ToolInput):
     "ingest_signal",
     title="Ingest signal",
     description=(
-        "Report something Loop should look at (an error, a metric change, feedback). Creates a "
-        "signal and the issue that tracks it; its priority follows the severity."
+        "Report something Loop should look at (an error, a metric change, a finding). Creates a "
+        "signal and the issue that tracks it; severity sets its priority."
     ),
     input_model=IngestSignalIn,
 )
@@ -495,7 +494,7 @@ def ingest_signal(ctx: ToolContext, args: IngestSignalIn) -> ToolOutput:
         severity=args.severity,
         payload=args.payload,
         source_id=_given(args.sourceId),
-        project_id=_given(args.projectId),
+        project_id=_given(ctx.project(args.projectId)),
     )
     return ToolOutput({"signal": result.signal.to_wire(), "issue": summary(result.issue)})
 
@@ -513,8 +512,9 @@ class SubmitPromptReviewIn(ToolInput):
     "submit_prompt_review",
     title="Review prompt",
     description=(
-        "Rate the prompt you were given for an issue (1-5 for clarity, completeness, relevance). "
-        "Loop tracks each template version's score and opens an issue to improve poor ones."
+        "Rate the prompt an issue came with, 1-5 for clarity, completeness and relevance "
+        "(versionId: meta.versionId from get_next_task). Poor scores make Loop open a task to "
+        "improve the template."
     ),
     input_model=SubmitPromptReviewIn,
 )
@@ -538,12 +538,34 @@ class GetDashboardIn(ToolInput):
 @tool(
     "get_dashboard",
     title="Dashboard",
-    description=(
-        "System health: issue counts by status and type, goal progress, dispatch queue depth."
-    ),
+    description=("Issue counts by status and type, goal progress and the dispatch queue's depth."),
     input_model=GetDashboardIn,
     read_only=True,
     idempotent=True,
 )
 def get_dashboard(ctx: ToolContext, args: GetDashboardIn) -> ToolOutput:
     return ToolOutput(ctx.client.dashboard.stats().to_wire())
+
+
+# --- profiles ---------------------------------------------------------------------------------
+
+# Every listed tool's schema rides along in the agent's context on every turn, so a server can
+# offer fewer. `core` is what an agent working the queue needs; `all` is everything above.
+CORE_TOOLS = (
+    "get_next_task",
+    "heartbeat_task",
+    "complete_task",
+    "create_comment",
+    "create_issue",
+    "submit_prompt_review",
+)
+PROFILES: dict[str, tuple[str, ...]] = {"core": CORE_TOOLS, "all": tuple(TOOLS)}
+DEFAULT_PROFILE = "all"
+
+
+def profile_tools(profile: str) -> tuple[str, ...]:
+    """The tool names ``profile`` offers; ValueError names the valid profiles."""
+    try:
+        return PROFILES[profile]
+    except KeyError:
+        raise ValueError(f"unknown tool profile {profile!r}: use {' or '.join(PROFILES)}") from None
