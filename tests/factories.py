@@ -122,3 +122,18 @@ def make_api_key(*, name: str = "agent-1", scopes: list[str] | None = None) -> t
     """An API key and its plaintext (the only time the plaintext exists)."""
     issued = create_api_key(name=name, scopes=scopes)
     return issued.api_key, issued.plaintext
+
+
+def seed_default_templates() -> None:
+    """The five default templates exactly as their data migration writes them (idempotent).
+
+    Transactional tests flush the database, data migrations' rows included; tests that need the
+    defaults re-seed them this way rather than with ``serialized_rollback``, whose restore
+    collides with content types recreated by an earlier flush on PostgreSQL.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("templates_app.migrations.0003_seed_default_templates")
+    migration.seed(apps, None)

@@ -72,8 +72,9 @@ class LiveLoop:
 
 @pytest.fixture
 def live_loop(live_server, transactional_db) -> LiveLoop:
-    from tests.factories import make_api_key
+    from tests.factories import make_api_key, seed_default_templates
 
+    seed_default_templates()
     # The test server writes a response's headers and body in separate sends; with Nagle on,
     # each keep-alive request then waits ~40 ms for a delayed ACK. Accepted sockets inherit this.
     httpd = getattr(getattr(live_server, "thread", None), "httpd", None)

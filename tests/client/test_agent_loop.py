@@ -16,7 +16,7 @@ from django.utils import timezone
 from issues.models import Issue
 from templates_app.models import PromptReview
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 AGENT_PATH = Path(__file__).resolve().parents[2] / "examples" / "agent_loop.py"
 FINISHED = {"done", "canceled"}

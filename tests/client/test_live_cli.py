@@ -9,7 +9,7 @@ from loop_client.cli.app import app
 from loop_client.config import read_config
 from typer.testing import CliRunner
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def loop(*args: str, input: str | None = None):

@@ -15,7 +15,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.client.test_mcp_tools import EXPECTED_TOOLS
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def with_session(url: str, key: str, body: Callable[[ClientSession], Awaitable[Any]]) -> Any:

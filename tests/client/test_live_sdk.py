@@ -13,7 +13,7 @@ from loop_client import (
 )
 from loop_client.sdk.models import Hypothesis
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_issue_lifecycle_with_labels_comments_and_relations(live_loop):

@@ -109,7 +109,7 @@ def test_console_scripts_are_installed():
         assert result.returncode == 0 and result.stdout.startswith(name), result.stderr
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_loop_mcp_over_stdio_lists_and_calls_tools(live_loop):
     params = StdioServerParameters(
         command=_console_script("loop-mcp"),
