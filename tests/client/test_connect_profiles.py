@@ -128,7 +128,7 @@ def _rpc(url: str, key: str, method: str, params: dict[str, Any] | None = None) 
     )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_hosted_mcp_profile_and_project_query_parameters(live_loop):
     base = f"{live_loop.url}/mcp"
     core = _rpc(f"{base}?profile=core", live_loop.key, "tools/list")
@@ -161,7 +161,7 @@ def test_hosted_mcp_profile_and_project_query_parameters(live_loop):
     assert _rpc(f"{base}?project={'x' * 65}", live_loop.key, "ping").status_code == 400
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_loop_mcp_core_profile_over_stdio_with_key_from_the_config_file(
     live_loop, isolated_client_env
 ):
