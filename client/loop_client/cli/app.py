@@ -14,6 +14,7 @@ from loop_client.cli.commands import (
     auth,
     comments,
     config_cmd,
+    connect_cmd,
     dashboard,
     dispatch,
     goals,
@@ -21,6 +22,7 @@ from loop_client.cli.commands import (
     labels,
     projects,
     signals,
+    skill_cmd,
     templates,
     triage,
 )
@@ -30,6 +32,7 @@ from loop_client.cli.state import (
     JsonOpt,
     PlainOpt,
     TokenOpt,
+    command,
     current_state,
     report_error,
 )
@@ -120,6 +123,8 @@ app.add_typer(
     dashboard.app, name="dashboard", help="System stats, signal chains and template health."
 )
 app.command("status", help="Server health and a summary of the system.")(dashboard.status_command)
+app.add_typer(skill_cmd.app, name="skill", help="Loop's agent skill: print it or install it.")
+command(app, "connect")(connect_cmd.connect)
 
 
 @app.command("completions")
