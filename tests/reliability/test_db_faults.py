@@ -263,21 +263,24 @@ def test_connection_exhaustion_is_never_a_500(cluster, loop_server):
                 assert "too many clients" in str(error) or "connection slots" in str(error), error
                 break
         held.pop().close()
+        probe = held[0]  # one of ours, to watch the server's connections from
+        count_server_backends = (
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+            " AND backend_type = 'client backend'"
+        )
+        ((already,),) = probe.execute(count_server_backends, (DB_NAME,)).fetchall()
+        # Whatever the server reconnected before the slots were taken, plus the one given back.
+        available = already + 1
 
         record = Record()
         load = Load(loop_server.url, loop_server.api_key, record)
         sampling = threading.Event()
 
         def sample() -> None:
-            with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as probe:
-                while not sampling.is_set():
-                    ((count,),) = probe.execute(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
-                        " AND backend_type = 'client backend'",
-                        (DB_NAME,),
-                    ).fetchall()
-                    peak[0] = max(peak[0], count)
-                    time.sleep(0.01)
+            while not sampling.is_set():
+                ((count,),) = probe.execute(count_server_backends, (DB_NAME,)).fetchall()
+                peak[0] = max(peak[0], count)
+                time.sleep(0.01)
 
         def agent(index: int) -> None:
             with httpx.Client(base_url=loop_server.url, timeout=30) as http:
@@ -285,7 +288,6 @@ def test_connection_exhaustion_is_never_a_500(cluster, loop_server):
                     load.agent_step(http, f"crowd-{index}")
                     load.writer_step(http)
 
-        held.pop().close()  # the sampler's slot
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         with ThreadPoolExecutor(max_workers=agents) as pool:
@@ -295,12 +297,12 @@ def test_connection_exhaustion_is_never_a_500(cluster, loop_server):
     finally:
         for conn in held:
             conn.close()
+    # Far more agents (40) and request threads (8) than database connections.
+    assert available < 8 and peak[0] <= available, (available, peak[0])
     statuses = Counter(a.status for a in record.answers)
     assert set(statuses) <= ALLOWED_STATUSES, statuses
     assert statuses[200] + statuses[201] > 0, statuses
-    # Far more agents than database connections: the server had at most one.
-    assert peak[0] <= 1, peak[0]
-    if loop_server.mode == "direct":
+    if loop_server.mode == "direct" and available == 1:
         # One connection per request and one slot for two workers: some were refused.
         assert statuses[503] > 0, statuses
     # (The pool queues requests for its connections instead; a 503 comes only after
@@ -480,6 +482,9 @@ def test_a_long_transaction_elsewhere_causes_no_duplicate_and_no_wait(holder, se
 @pytest.mark.django_db(transaction=True)
 def test_an_unresponsive_database_host_fails_within_the_connect_timeout(api_client, settings):
     assert connection.settings_dict["OPTIONS"].get("connect_timeout"), "no connect timeout set"
+    # A fail-fast window comfortably longer than the gap between the two requests below, even on
+    # a busy CI machine.
+    settings.LOOP_DB_FAILFAST_SECONDS = 3.0
     # A host that accepts TCP connections and then never answers (a hung server, a black hole).
     sink = socket.socket()
     sink.bind(("127.0.0.1", 0))
