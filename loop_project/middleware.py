@@ -170,7 +170,7 @@ class FailureResponseMiddleware:
         if "\x00" in request.path:
             # No URL of Loop's contains a NUL byte, and PostgreSQL cannot even compare text with
             # one (a 500 from every lookup by such an id): nothing is found there.
-            return _json_error("Not found", 404)
+            return _json_error("Resource not found", 404)
         if request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}"):
             return self.get_response(request)  # static files never touch the database
         admitted, probe = circuit.admit()

@@ -46,7 +46,7 @@ def test_a_nul_byte_in_any_path_id_is_404_not_500(api_client, method, path):
     url = re.sub(r"\{[^}]+\}", "a%00b", path)
     response = getattr(api_client, method)(url, {} if method != "get" else None)
     assert response.status_code == 404, (method, url, response.status_code)
-    assert response.json() == {"error": "Not found", "details": {"fieldErrors": {}}}
+    assert response.json() == {"error": "Resource not found", "details": {"fieldErrors": {}}}
 
 
 def test_a_nul_byte_in_a_console_path_is_404(admin_client):
