@@ -225,7 +225,7 @@ def test_unwritable_targets_are_refused_before_anything_is_written(tmp_path):
     ok = FileChange(tmp_path / "fine.md", None, "x\n")
     with pytest.raises(WriteError, match="read-only"):
         apply_changes([ok, FileChange(readonly, "mine\n", "theirs\n")])
-    with pytest.raises(WriteError, match="is a file, not a directory"):
+    with pytest.raises(WriteError, match="is not a directory"):
         apply_changes([ok, FileChange(blocker / "mcp.json", None, "{}")])
     assert not ok.path.exists() and readonly.read_text() == "mine\n"
 

@@ -14,8 +14,6 @@ from loop_client import skill
 from tests.client import skill_examples
 from tests.client.test_packaging import _console_script
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
 SKILL = skill.read()
 
 
@@ -34,6 +32,7 @@ def test_examples_are_well_formed():
         known |= set(example.sets)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_every_skill_example_runs_against_a_live_server(live_loop, settings):
     settings.LOOP_SIGNAL_INITIAL_STATUS = "todo"
     loop_bin = Path(_console_script("loop")).parent

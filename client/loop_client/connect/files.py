@@ -47,8 +47,8 @@ def read_text(path: Path) -> str | None:
     """The file's text, or None when it does not exist."""
     try:
         return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # a parent that is a file is reported when writing is checked
     except IsADirectoryError:
         raise WriteError(f"{path} is a directory, not a file") from None
     except UnicodeDecodeError:
@@ -74,7 +74,7 @@ def _check_writable(path: Path) -> None:
             raise WriteError(f"{parent} is a broken symbolic link")
         parent = parent.parent
     if not parent.is_dir():
-        raise WriteError(f"cannot create {path}: {parent} is a file, not a directory")
+        raise WriteError(f"cannot create {path}: {parent} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise WriteError(f"cannot write in {parent}: permission denied")
 

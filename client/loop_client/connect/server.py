@@ -55,7 +55,7 @@ def check_server(factory: Callable[..., LoopClient], api_url: str, api_key: str)
         try:
             health = client.health()
         except LoopConnectionError as exc:
-            raise ConnectError(f"cannot reach Loop at {api_url} ({exc})") from None
+            raise ConnectError(str(exc)) from None  # "Could not reach Loop at <url> (<why>)"
         except APIError as exc:
             raise ConnectError(
                 f"{api_url}/health answered {exc.status_code}: is this a Loop server?"
