@@ -248,6 +248,14 @@ def _store_key(
             summary="sets url and token (the API key)",
             absolute=True,
         )
+        usual = Path.home() / ".config" / "loop" / "config.json"
+        if settings.transport == "stdio" and config_file.resolve() != usual.resolve():
+            # LOOP_CONFIG_FILE / XDG_CONFIG_HOME are not passed on by every MCP client.
+            plan.notes.append(
+                f"The key is stored in {config_file}, not {usual}: an editor that starts "
+                "loop-mcp without your environment will not find it there. Start it from a "
+                "shell where LOOP_CONFIG_FILE or LOOP_API_KEY is set, or use --key-store env-file."
+            )
     elif key_store == "env-file":
         relative = content.ENV_FILE
         if _is_git_repo(plan.root) and git_tracks(plan.root, relative):
