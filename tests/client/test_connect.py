@@ -466,3 +466,18 @@ def test_connect_sends_the_key_it_was_given(cli, api, repo):
     assert cli.connections[0]["api_key"] == KEY and cli.connections[0]["max_retries"] == 0
     assert all(r.headers["Authorization"] == f"Bearer {KEY}" for r in api.requests[1:])
     assert os.environ.get("LOOP_API_KEY") is None
+
+
+def test_interactive_project_option_confirms_creation_once(cli, api, repo):
+    (repo / ".cursor").mkdir()
+    result = connect(cli, repo, "--project", "New", input="y\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Create project 'New' and write 3 files? [Y/n]") == 1
+    assert api.last_json() == {"name": "New"}
+
+
+def test_interactive_asks_which_tools_when_none_is_found(cli, api, repo):
+    result = connect(cli, repo, input="cursor,agents\n\ny\n")
+    assert result.exit_code == 0, result.output
+    assert "No coding tool found here" in result.output
+    assert (repo / ".cursor/mcp.json").exists() and (repo / "AGENTS.md").exists()

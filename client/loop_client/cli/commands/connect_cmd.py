@@ -196,9 +196,7 @@ def _pick_project(
         found = find_project(server.projects, wanted)
         if found is not None:
             return found, None
-        if interactive and not typer.confirm(f"No project {wanted!r}. Create it?", default=True):
-            raise ConnectError("no project chosen; nothing was written")
-        return None, wanted.strip()
+        return None, wanted.strip()  # created once the files check out (and, asking, you agree)
     if not interactive:
         return None, None
     if server.projects:
@@ -259,9 +257,12 @@ def _run(
             output, plan, url, key, chosen, to_create, written=[], dry_run=True, interactive=False
         )
         return
-    if interactive and plan.pending:
+    if interactive and (plan.pending or to_create):
         _list_changes(output, plan)
-        if not typer.confirm(f"Write {_count(len(plan.pending))}?", default=True):
+        question = f"Write {_count(len(plan.pending))}?"
+        if to_create:
+            question = f"Create project {to_create!r} and write {_count(len(plan.pending))}?"
+        if not typer.confirm(question, default=True):
             raise ConnectError("nothing was written")
     created = False
     if to_create:
@@ -288,10 +289,12 @@ def _count(n: int) -> str:
 
 
 def _relative(change: FileChange, root: Path) -> str:
-    try:
-        return str(change.path.relative_to(root))
-    except ValueError:
-        return str(change.path)
+    for base, prefix in ((root, ""), (Path.home(), "~/")):
+        try:
+            return prefix + str(change.path.relative_to(base))
+        except ValueError:
+            continue
+    return str(change.path)
 
 
 def _list_changes(output: Output, plan: Plan) -> None:
