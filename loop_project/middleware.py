@@ -12,8 +12,10 @@ first in ``MIDDLEWARE``, covers everything else:
   circuit for ``LOOP_DB_FAILFAST_SECONDS``: meanwhile requests get the same 503 at once instead of
   each tying up a worker for the whole timeout (with every worker stuck, agents would queue for
   many timeouts). After that one request at a time probes the database; the first success closes
-  the circuit. Fast failures (connection refused, too many clients, a killed connection) are
-  already fast and never open it; neither do deadlocks, lock or statement timeouts.
+  the circuit. A request that waited out the pool timeout also replaces the process's psycopg
+  pool, whose reconnection backoff would otherwise delay recovery long after the database is
+  back. Fast failures (connection refused, too many clients, a killed connection) are already
+  fast and never open the circuit; neither do deadlocks, lock or statement timeouts.
 * A path with a NUL byte names nothing (and PostgreSQL cannot compare text containing one):
   404, before any view looks it up.
 * Under ``/api/`` and ``/mcp``, Django's own HTML error pages (unknown URL, oversized form body,
@@ -96,6 +98,30 @@ def is_connection_failure(exc: BaseException | None) -> bool:
     return False
 
 
+def _has_pool_timeout(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if type(exc).__name__ == "PoolTimeout":
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def discard_connection_pool(alias: str = "default") -> bool:
+    """Drop this process's psycopg pool so the next request builds a fresh one.
+
+    After an outage the pool retries its lost connections with exponential backoff (1, 2, 4,
+    8 ... s), so a pooled worker could stay unavailable for many seconds after the database is
+    back; a fresh pool connects at once. The old pool is closed in the background (closing waits
+    for its workers). Returns whether there was a pool to drop."""
+    wrapper = connections[alias]
+    pools = getattr(type(wrapper), "_connection_pools", None)
+    pool = pools.pop(alias, None) if isinstance(pools, dict) else None
+    if pool is None:
+        return False
+    threading.Thread(target=pool.close, name="loop-pool-close", daemon=True).start()
+    return True
+
+
 class DatabaseCircuit:
     """Per-process circuit breaker for slow database failures (see the module docstring)."""
 
@@ -116,11 +142,15 @@ class DatabaseCircuit:
             self._probing = True
             return True, True
 
-    def record(self, *, failed: bool, used_database: bool, probe: bool) -> None:
+    def record(
+        self, *, failed: bool, used_database: bool, probe: bool, pool_timeout: bool = False
+    ) -> None:
         seconds = getattr(settings, "LOOP_DB_FAILFAST_SECONDS", 0)
         with self._lock:
             if probe:
                 self._probing = False
+            if failed and pool_timeout and discard_connection_pool():
+                logger.warning("no pooled connection in time: the next request starts a new pool")
             if failed and seconds > 0:
                 if self._open_until == 0.0:
                     logger.warning(
@@ -187,6 +217,7 @@ class FailureResponseMiddleware:
                 and is_connection_failure(failure),
                 used_database=failure is None and connections["default"].connection is not None,
                 probe=probe,
+                pool_timeout=_has_pool_timeout(failure),
             )
         if response.status_code >= 500 and failure is not None and response.status_code != 503:
             logger.warning("database unavailable during %s %s", request.method, request.path)
