@@ -26,6 +26,7 @@ RUN pip install . ./client \
     && SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
 
 USER loop
+ENV LOOP_BIND=0.0.0.0:8000
 EXPOSE 8000
 # Migrations run as a separate release step: `docker run ... python manage.py migrate`.
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "loop_project.wsgi"]
