@@ -219,18 +219,18 @@ def upsert_env(text: str | None, values: dict[str, str], header: str = "") -> st
     out = []
     for line in lines:
         match = _ENV_LINE.match(line)
-        key = match["key"] if match else None
-        if key in values:
-            if key not in seen:
-                out.append(f"{key}={values[key]}")
-                seen.add(key)
+        name = match["key"] if match else None
+        if name is not None and name in values:
+            if name not in seen:
+                out.append(f"{name}={values[name]}")
+                seen.add(name)
             continue  # a repeated key would override ours when the file is loaded
         out.append(line)
-    missing = [key for key in values if key not in seen]
+    missing = [name for name in values if name not in seen]
     if missing:
         if not lines and header:
             out.append(header)
-        out.extend(f"{key}={values[key]}" for key in missing)
+        out.extend(f"{name}={values[name]}" for name in missing)
     return "\n".join(out) + "\n"
 
 

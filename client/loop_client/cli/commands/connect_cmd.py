@@ -4,6 +4,7 @@ agent's Loop setup in this repository (MCP config, skill, rules, instructions) i
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +23,14 @@ from loop_client.connect.files import (
     check_changes,
     render_diff,
 )
-from loop_client.connect.plan import TOOLS, Plan, build_plan, detect, repository_root
+from loop_client.connect.plan import (
+    TOOLS,
+    KeyStore,
+    Plan,
+    build_plan,
+    detect,
+    repository_root,
+)
 from loop_client.connect.server import (
     ConnectError,
     Server,
@@ -51,6 +59,13 @@ class KeyStoreChoice(StrEnum):
     CONFIG = "config"
     ENV_FILE = "env-file"
     NONE = "none"
+
+
+_KEY_STORES: dict[KeyStoreChoice, KeyStore] = {
+    KeyStoreChoice.CONFIG: "config",
+    KeyStoreChoice.ENV_FILE: "env-file",
+    KeyStoreChoice.NONE: "none",
+}
 
 
 def connect(
@@ -145,12 +160,13 @@ def connect(
                 url=url,
                 key=key,
                 wanted_project=project,
-                settings_kw={
-                    "transport": transport.value,
-                    "profile": profile.value,
-                    "env_file": key_store is KeyStoreChoice.ENV_FILE,
-                },
-                key_store=key_store.value,
+                base=content.Settings(
+                    api_url=url,
+                    transport="http" if transport is TransportChoice.HTTP else "stdio",
+                    profile=profile.value,
+                    env_file=key_store is KeyStoreChoice.ENV_FILE,
+                ),
+                key_store=_KEY_STORES[key_store],
                 dry_run=dry_run,
                 interactive=interactive,
                 output=output,
@@ -224,8 +240,8 @@ def _run(
     url: str,
     key: str,
     wanted_project: str | None,
-    settings_kw: dict[str, object],
-    key_store: str,
+    base: content.Settings,
+    key_store: KeyStore,
     dry_run: bool,
     interactive: bool,
     output: Output,
@@ -233,16 +249,9 @@ def _run(
     chosen, to_create = _pick_project(server, wanted_project, interactive, output)
 
     def plan_for(project_id: str | None, project_name: str | None) -> Plan:
-        settings = content.Settings(
-            api_url=url, project_id=project_id, project_name=project_name, **settings_kw
-        )  # type: ignore[arg-type]
+        settings = replace(base, project_id=project_id, project_name=project_name)
         return build_plan(
-            root,
-            tools,
-            settings,
-            api_key=key,
-            key_store=key_store,  # type: ignore[arg-type]
-            config_file=config_path(),
+            root, tools, settings, api_key=key, key_store=key_store, config_file=config_path()
         )
 
     # Plan and check every file before touching the server (a new project) or the disk.
