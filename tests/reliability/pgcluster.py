@@ -7,6 +7,7 @@ server runs as the ``postgres`` system user, because PostgreSQL refuses to run a
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import shutil
@@ -18,12 +19,14 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 import psycopg
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-DB_NAME = "loop_fault"
+# Per process, so a server can never mistake another test run's cluster for its own.
+DB_NAME = f"loop_fault_{os.getpid()}"
 PREFERRED_PORT = 54329
 
 
@@ -47,18 +50,45 @@ def _bindir() -> Path:
     raise ClusterUnavailable("PostgreSQL server binaries (initdb, pg_ctl) not found")
 
 
-def free_port(preferred: int = PREFERRED_PORT) -> int:
-    for port in [preferred, *range(preferred + 1, preferred + 50)]:
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
+# Ports this process has reserved, with the lock file that reserves each. Several test runs may
+# share a machine (CI, or engineers running the suite at once): a port is only used while its
+# lock is held, so another run's cluster can never take over our port while ours is stopped.
+_RESERVED: dict[int, IO[str]] = {}
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(preferred: int = PREFERRED_PORT) -> int:
+    """A free port at or after ``preferred``, reserved for this process until release_port()
+    (or until it exits: the lock is an flock)."""
+    for port in range(preferred, preferred + 500):
+        if port in _RESERVED:
+            continue
+        lock = open(Path(tempfile.gettempdir()) / f"loop-test-port-{port}.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        if _bindable(port):
+            _RESERVED[port] = lock
+            return port
+        lock.close()
+    raise RuntimeError(f"no free port in {preferred}..{preferred + 499}")
+
+
+def release_port(port: int) -> None:
+    lock = _RESERVED.pop(port, None)
+    if lock is not None:
+        lock.close()  # closing the file drops the flock
 
 
 @dataclass
@@ -92,7 +122,11 @@ class Cluster:
             command = ["runuser", "-u", "postgres", "--", *command]
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(args[:2])} failed: {result.stdout}{result.stderr}")
+            log = self.root / "server.log"
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            raise RuntimeError(
+                f"{' '.join(args[:2])} failed: {result.stdout}{result.stderr}\nserver log:\n{tail}"
+            )
         return result
 
     def init(self) -> None:
@@ -149,6 +183,7 @@ class Cluster:
         except Exception:  # noqa: BLE001 - already stopped
             pass
         shutil.rmtree(self.root, ignore_errors=True)
+        release_port(self.port)
 
     def create_database(self) -> None:
         with psycopg.connect(self.conninfo("postgres"), autocommit=True) as conn:
@@ -208,15 +243,23 @@ class Server:
         raise RuntimeError(f"gunicorn did not become healthy: {log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+                try:
+                    self.process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    pass
+            # The server runs in its own session: whatever of it is left (a worker orphaned by a
+            # master that had to be killed) goes with its process group, and nothing else does.
             try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.process.wait(timeout=5)
         if getattr(self, "_log", None):
             self._log.close()
+        release_port(self.port)
 
 
 def server_env(cluster: Cluster, **extra: str) -> dict[str, str]:
