@@ -46,7 +46,7 @@ def list_issues(
     offset: Offset = 0,
     all_pages: AllPages = False,
 ) -> None:
-    """List issues, newest first."""
+    """List issues, oldest first, as the server orders them."""
     statuses, types, number = split_csv(status), split_csv(type), parse_priority(priority)
 
     def fetch(limit: int, offset: int) -> Page[Issue]:
