@@ -16,6 +16,7 @@ from rest_framework.request import Request
 
 from accounts.models import ApiKey
 from accounts.services import hash_key, parse_key, touch_api_key
+from loop_project.db import PreparedQuery
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Agent:
 
 
 ENV_KEY_AGENT_NAME = "env-key"
+# Every authenticated request runs this; compiled once (loop_project/db.py).
+_KEY_BY_PREFIX = PreparedQuery(lambda prefix: ApiKey.objects.filter(prefix=prefix)[:1], "prefix")
 
 
 @lru_cache(maxsize=8)
@@ -53,7 +56,7 @@ def authenticate_key(plaintext: str) -> Agent | None:
     parsed = parse_key(plaintext)
     if parsed is None:
         return None
-    api_key = ApiKey.objects.filter(prefix=parsed[0]).first()
+    api_key = _KEY_BY_PREFIX.first(prefix=parsed[0])
     if api_key is None or not hmac.compare_digest(presented, api_key.hashed_key):
         return None
     if not api_key.is_active:

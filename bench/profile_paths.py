@@ -37,7 +37,11 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sql", action="store_true", help="print each request's statements")
     parser.add_argument("--only", choices=["dispatch", "ingest", "webhook"], default=None)
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="first recreate loop_bench from the bench template with N issues")
     args = parser.parse_args()
+    if args.seed:
+        _reseed(args.seed)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loop_project.settings")
     os.environ.setdefault("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
     os.environ.setdefault("LOOP_THROTTLE_RATE", "1000000/min")
@@ -145,6 +149,20 @@ def main() -> None:
             text = out.getvalue().replace(str(ROOT) + "/", "")
             print(f"--- {title}")
             print(text[text.find("   ncalls"):])
+
+
+def _reseed(size: int) -> None:
+    """Recreate ``loop_bench`` from the template database ``make bench`` keeps, seeded with
+    ``size`` issues, and point this process at it."""
+    from bench.run import BENCH_DB, PG_DEFAULT, TEMPLATE_DB, dsn, prepare_template, recreate
+    from bench.seed import seed_backlog
+
+    work = ROOT / "var" / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    fixture = prepare_template(PG_DEFAULT, work)
+    recreate(PG_DEFAULT, BENCH_DB, template=TEMPLATE_DB)
+    seed_backlog(dsn(PG_DEFAULT, BENCH_DB), size=size, project_id=fixture["project_id"])
+    os.environ["DATABASE_URL"] = dsn(PG_DEFAULT, BENCH_DB)
 
 
 if __name__ == "__main__":

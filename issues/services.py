@@ -19,6 +19,7 @@ from issues.audit import record_event
 from issues.models import Comment, Goal, Issue, IssueEvent, IssueLabel, IssueRelation, Label, Project
 from issues.numbering import next_issue_number
 from issues.ranking import GOAL_BONUS, dispatch_rank
+from loop_project.db import PreparedQuery
 from loop_project.errors import Conflict, NotFound, RuleViolation
 
 # Issue fields a caller may set directly (snake_case model names).
@@ -59,12 +60,16 @@ def _rank_for(issue: Issue) -> float:
     )
 
 
+# Every update (each agent's completion PATCH among them) starts with one of these; compiled once.
+_LIVE_ISSUE = PreparedQuery(lambda pk: Issue.objects.filter(pk=pk), "pk")
+_LIVE_ISSUE_FOR_UPDATE = PreparedQuery(lambda pk: Issue.objects.select_for_update().filter(pk=pk), "pk")
+
+
 def _live_issue(issue_id: str, *, for_update: bool = False) -> Issue:
-    queryset = Issue.objects.select_for_update() if for_update else Issue.objects
-    try:
-        return queryset.get(pk=issue_id)
-    except Issue.DoesNotExist:
-        raise NotFound("Issue not found") from None
+    issue = (_LIVE_ISSUE_FOR_UPDATE if for_update else _LIVE_ISSUE).first(pk=issue_id)
+    if issue is None:
+        raise NotFound("Issue not found")
+    return issue
 
 
 def _validate_parent(*, parent_id: str | None, issue: Issue | None = None) -> None:
@@ -112,6 +117,10 @@ def _apply_finished_transition(issue: Issue, old_status: str, new_status: str) -
     if new_status != Issue.Status.IN_PROGRESS:
         issue.claim_token = None
         issue.lease_expires_at = None
+
+
+# What _apply_finished_transition may set besides the status.
+FINISHED_TRANSITION_FIELDS = frozenset({"completed_at", "claim_token", "lease_expires_at"})
 
 
 def _blocking_changed(old_status: str, new_status: str) -> bool:
@@ -215,11 +224,15 @@ def update_issue(
             setattr(issue, field, value)
 
     old_status, new_status = diff.get("status", (issue.status, issue.status))
+    written = set(diff)
     if "status" in diff:
         _apply_finished_transition(issue, old_status, new_status)
+        written |= FINISHED_TRANSITION_FIELDS
     if RANK_FIELDS & diff.keys():
         issue.dispatch_rank = _rank_for(issue)
-    issue.save()
+        written.add("dispatch_rank")
+    # Only what changed (three of the columns are JSON documents); updated_at always.
+    issue.save(update_fields=[*sorted(written), "updated_at"])
 
     if label_ids is not None:
         labels = _resolve_labels(label_ids)
