@@ -11,12 +11,15 @@ Queries, each at most once per issue (``IssueFacts`` loads lazily and caches on 
 instance, so template selection and rendering share them within one dispatch):
 
 1. labels of the issue;
-2. the issue's parent, project and the project's headline goal (one joined query; skipped when
-   the issue has neither parent nor project);
-3. the related issues: siblings (same parent) when the issue has a parent, else its children;
-4. the blocking relations in both directions, with the issue at the other end.
+2. the parent (only when the issue has one);
+3. the project with its goal: the headline goal, else its most recent active goal (only when the
+   issue has a project);
+4. the related issues: siblings (same parent) when the issue has a parent, else its children;
+5. the blocking relations in both directions, with the issue at the other end.
 
-Plus one query for the project's active goal, only when its project has no headline goal.
+They run on every dispatch, so they are written out as SQL (portable between PostgreSQL and
+SQLite) and read into plain rows: building and compiling the equivalent ORM queries cost several
+times what the database needs to answer them (docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -25,18 +28,15 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
-from issues.models import Goal, Issue, IssueRelation, Label, Project
+from issues.models import Goal, Issue, IssueLabel, IssueRelation, Label, Project
+from loop_project.db import PreparedQuery
 
 # Issues listed as siblings/children: enough for an agent to see its neighbourhood without
 # letting a huge plan blow up the prompt or the query.
 RELATED_LIMIT = 100
-# Issue fields loaded for siblings and children (agent_summary feeds previousSessions).
-RELATED_FIELDS = (
-    "id", "number", "title", "type", "status", "priority", "agent_summary", "completed_at",
-    "deleted_at", "parent_id",
-)
 FACTS_ATTR = "_loop_prompt_facts"
 
 PRIORITY_LABELS = {0: "none", 1: "urgent", 2: "high", 3: "medium", 4: "low"}
@@ -60,15 +60,81 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class IssueBrief:
+    """Another issue as the context shows it: siblings, children, blocking relations."""
+
+    pk: str
+    number: int
+    title: str
+    type: str
+    status: str
+    priority: int | None = None
+    agent_summary: str | None = None
+
+
+_ISSUE, _LABEL, _ISSUE_LABEL, _RELATION, _PROJECT, _GOAL = (
+    model._meta.db_table for model in (Issue, Label, IssueLabel, IssueRelation, Project, Goal)
+)
+_LABELS_SQL = f"""
+SELECT l.id, l.name, l.color
+FROM {_LABEL} l JOIN {_ISSUE_LABEL} il ON il.label_id = l.id
+WHERE il.issue_id = %s AND l.deleted_at IS NULL
+ORDER BY l.name, l.id
+"""
+# Live issues under a parent, except this one, in number order.
+_RELATED_SQL = f"""
+SELECT id, number, title, type, status, priority, agent_summary
+FROM {_ISSUE}
+WHERE parent_id = %s AND id <> %s AND deleted_at IS NULL
+ORDER BY number
+LIMIT {RELATED_LIMIT}
+"""
+# Blocking relations stored on this issue (it is ``issue``) and on others (it is
+# ``related_issue``), with the live issue at the other end, in the order they were made.
+_RELATIONS_SQL = f"""
+SELECT r.created_at, r.id, r.type, 1, o.id, o.number, o.title, o.type, o.status
+FROM {_RELATION} r JOIN {_ISSUE} o ON o.id = r.related_issue_id
+WHERE r.issue_id = %s AND r.type IN ('blocks', 'blocked_by') AND o.deleted_at IS NULL
+UNION ALL
+SELECT r.created_at, r.id, r.type, 0, o.id, o.number, o.title, o.type, o.status
+FROM {_RELATION} r JOIN {_ISSUE} o ON o.id = r.issue_id
+WHERE r.related_issue_id = %s AND r.type IN ('blocks', 'blocked_by') AND o.deleted_at IS NULL
+ORDER BY 1, 2
+"""
+# The live project and its goal: the headline goal while it is live, else the project's most
+# recent active goal.
+_PROJECT_SQL = f"""
+SELECT p.id, p.name, p.description, p.status, p.health, p.goal_id,
+       g.id, g.title, g.description, g.metric, g.target_value, g.current_value, g.unit, g.status,
+       g.project_id
+FROM {_PROJECT} p
+LEFT JOIN {_GOAL} g ON g.id = COALESCE(
+    (SELECT h.id FROM {_GOAL} h WHERE h.id = p.goal_id AND h.deleted_at IS NULL),
+    (SELECT a.id FROM {_GOAL} a
+     WHERE a.project_id = p.id AND a.status = 'active' AND a.deleted_at IS NULL
+     ORDER BY a.created_at DESC, a.id DESC LIMIT 1)
+)
+WHERE p.id = %s AND p.deleted_at IS NULL
+"""
+_ISSUE_BY_PK = PreparedQuery(lambda pk: Issue.all_objects.filter(pk=pk), "pk")
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 @dataclass
 class IssueFacts:
     """What a prompt needs to know about one issue beyond its own row, loaded on first use."""
 
     issue: Issue
     _label_rows: list[dict[str, str]] | None = None
-    _neighbourhood: tuple[Issue | None, Project | None, Goal | None] | None = None
-    _related: list[Issue] | None = None
-    _relations: tuple[list[Issue], list[Issue]] | None = None
+    _neighbourhood: tuple[Issue | None, dict[str, Any] | None, dict[str, Any] | None] | None = None
+    _related: list[IssueBrief] | None = None
+    _relations: tuple[list[IssueBrief], list[IssueBrief]] | None = None
     _has_failed_sessions: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -77,10 +143,8 @@ class IssueFacts:
     def labels(self) -> list[dict[str, str]]:
         if self._label_rows is None:
             self._label_rows = [
-                {"id": row["id"], "name": row["name"], "color": row["color"]}
-                for row in Label.objects.filter(issue_labels__issue_id=self.issue.pk)
-                .order_by("name", "id")
-                .values("id", "name", "color")
+                {"id": label_id, "name": name, "color": color}
+                for label_id, name, color in _rows(_LABELS_SQL, [self.issue.pk])
             ]
         return self._label_rows
 
@@ -89,37 +153,36 @@ class IssueFacts:
 
     # --- parent, project, goal ---------------------------------------------------------------
 
-    def neighbourhood(self) -> tuple[Issue | None, Project | None, Goal | None]:
+    def neighbourhood(self) -> tuple[Issue | None, dict[str, Any] | None, dict[str, Any] | None]:
+        """(parent, project, goal): the live parent issue, and the live project and its goal as
+        the context shows them."""
         if self._neighbourhood is None:
-            self._neighbourhood = self._load_neighbourhood()
+            self._neighbourhood = (self._load_parent(), *self._load_project_and_goal())
         return self._neighbourhood
 
-    def _load_neighbourhood(self) -> tuple[Issue | None, Project | None, Goal | None]:
-        issue = self.issue
-        if issue.parent_id is None and issue.project_id is None:
-            return None, None, None
-        # Whole rows: the parent is shown in full anyway, and a column list (.only) across three
-        # joins costs more to compile than the few extra columns cost to read.
-        row = (
-            Issue.all_objects.filter(pk=issue.pk)
-            .select_related("parent", "project", "project__goal")
-            .first()
-        )
-        if row is None:  # the issue row itself is gone; nothing around it to show
-            return None, None, None
-        parent = row.parent if row.parent_id and not row.parent.is_deleted else None
-        project = row.project if row.project_id and not row.project.is_deleted else None
-        goal = None
-        if project is not None:
-            goal = project.goal if project.goal_id and not project.goal.is_deleted else None
-            if goal is None:
-                # No headline goal: the project's most recent active goal stands in for it.
-                goal = (
-                    Goal.objects.filter(project_id=project.pk, status=Goal.Status.ACTIVE)
-                    .order_by("-created_at", "-id")
-                    .first()
-                )
-        return parent, project, goal
+    def _load_parent(self) -> Issue | None:
+        if self.issue.parent_id is None:
+            return None
+        parent = _ISSUE_BY_PK.first(pk=self.issue.parent_id)
+        return parent if parent is not None and not parent.is_deleted else None
+
+    def _load_project_and_goal(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        if self.issue.project_id is None:
+            return None, None
+        rows = _rows(_PROJECT_SQL, [self.issue.project_id])
+        if not rows:
+            return None, None
+        row = rows[0]
+        project = {
+            "id": row[0], "name": row[1], "description": row[2], "status": row[3],
+            "health": row[4], "goalId": row[5],
+        }
+        goal = None if row[6] is None else {
+            "id": row[6], "title": row[7], "description": row[8], "metric": row[9],
+            "targetValue": row[10], "currentValue": row[11], "unit": row[12], "status": row[13],
+            "projectId": row[14],
+        }
+        return project, goal
 
     # --- siblings / children -----------------------------------------------------------------
 
@@ -128,12 +191,9 @@ class IssueFacts:
         live ones only, in number order, at most ``RELATED_LIMIT``."""
         if self._related is None:
             parent_id = self.issue.parent_id or self.issue.pk
-            self._related = list(
-                Issue.objects.filter(parent_id=parent_id)
-                .exclude(pk=self.issue.pk)
-                .only(*RELATED_FIELDS)
-                .order_by("number")[:RELATED_LIMIT]
-            )
+            self._related = [
+                IssueBrief(*row) for row in _rows(_RELATED_SQL, [parent_id, self.issue.pk])
+            ]
         return self._related
 
     def has_failed_sessions(self) -> bool:
@@ -161,39 +221,22 @@ class IssueFacts:
 
     # --- blocking relations ------------------------------------------------------------------
 
-    def blocking_relations(self) -> tuple[list[Issue], list[Issue]]:
+    def blocking_relations(self) -> tuple[list[IssueBrief], list[IssueBrief]]:
         """(issues this one blocks, issues blocking this one). "A blocks B" and "B blocked_by A"
         mean the same thing, so both stored directions are read. Deleted issues are left out."""
         if self._relations is None:
             self._relations = self._load_relations()
         return self._relations
 
-    def _load_relations(self) -> tuple[list[Issue], list[Issue]]:
+    def _load_relations(self) -> tuple[list[IssueBrief], list[IssueBrief]]:
         pk = self.issue.pk
-        rows = (
-            IssueRelation.objects.filter(Q(issue_id=pk) | Q(related_issue_id=pk))
-            .filter(type__in=IssueRelation.BLOCKING_TYPES)
-            .select_related("issue", "related_issue")
-            .only(
-                "id", "type", "issue_id", "related_issue_id",
-                *(f"issue__{name}" for name in _BRIEF_FIELDS),
-                *(f"related_issue__{name}" for name in _BRIEF_FIELDS),
-            )
-            .order_by("created_at", "id")
-        )
-        blocking: dict[str, Issue] = {}
-        blocked_by: dict[str, Issue] = {}
-        for relation in rows:
-            outgoing = relation.issue_id == pk
-            other = relation.related_issue if outgoing else relation.issue
-            if other.is_deleted:
-                continue
-            this_blocks_other = (relation.type == IssueRelation.Type.BLOCKS) == outgoing
-            (blocking if this_blocks_other else blocked_by).setdefault(other.pk, other)
+        blocking: dict[str, IssueBrief] = {}
+        blocked_by: dict[str, IssueBrief] = {}
+        for _, _, relation_type, outgoing, *other in _rows(_RELATIONS_SQL, [pk, pk]):
+            brief = IssueBrief(*other)
+            this_blocks_other = (relation_type == IssueRelation.Type.BLOCKS) == bool(outgoing)
+            (blocking if this_blocks_other else blocked_by).setdefault(brief.pk, brief)
         return list(blocking.values()), list(blocked_by.values())
-
-
-_BRIEF_FIELDS = ("id", "number", "title", "status", "type", "deleted_at")
 
 
 def facts_for(issue: Issue) -> IssueFacts:
@@ -211,7 +254,7 @@ def forget_facts(issue: Issue) -> None:
         delattr(issue, FACTS_ATTR)
 
 
-def _is_failed_session(issue: Issue) -> bool:
+def _is_failed_session(issue: IssueBrief) -> bool:
     return issue.status == Issue.Status.CANCELED and bool(issue.agent_summary)
 
 
@@ -245,7 +288,7 @@ def issue_dict(issue: Issue) -> dict[str, Any]:
     }
 
 
-def _brief(issue: Issue) -> dict[str, Any]:
+def _brief(issue: IssueBrief) -> dict[str, Any]:
     return {
         "id": issue.pk,
         "number": issue.number,
@@ -255,7 +298,7 @@ def _brief(issue: Issue) -> dict[str, Any]:
     }
 
 
-def _related_dict(issue: Issue) -> dict[str, Any]:
+def _related_dict(issue: IssueBrief) -> dict[str, Any]:
     return {
         **_brief(issue),
         "priority": issue.priority,
@@ -264,36 +307,7 @@ def _related_dict(issue: Issue) -> dict[str, Any]:
     }
 
 
-def _project_dict(project: Project | None) -> dict[str, Any] | None:
-    if project is None:
-        return None
-    return {
-        "id": project.pk,
-        "name": project.name,
-        "description": project.description,
-        "status": project.status,
-        "health": project.health,
-        "goalId": project.goal_id,
-    }
-
-
-def _goal_dict(goal: Goal | None) -> dict[str, Any] | None:
-    if goal is None:
-        return None
-    return {
-        "id": goal.pk,
-        "title": goal.title,
-        "description": goal.description,
-        "metric": goal.metric,
-        "targetValue": goal.target_value,
-        "currentValue": goal.current_value,
-        "unit": goal.unit,
-        "status": goal.status,
-        "projectId": goal.project_id,
-    }
-
-
-def _previous_sessions(issue: Issue, related: list[Issue]) -> list[dict[str, Any]]:
+def _previous_sessions(issue: Issue, related: list[IssueBrief]) -> list[dict[str, Any]]:
     """Earlier agent work the agent should know about: the issue's own recorded session first
     (as upstream), then finished siblings/children that carry an agentSummary (ours), so an agent
     sees what was already tried and what failed next to it."""
@@ -333,8 +347,8 @@ def build_context(*, issue: Issue, meta: dict[str, Any]) -> dict[str, Any]:
         "parent": issue_dict(parent) if parent is not None else None,
         "siblings": [_related_dict(other) for other in related] if has_parent else [],
         "children": [] if has_parent else [_related_dict(other) for other in related],
-        "project": _project_dict(project),
-        "goal": _goal_dict(goal),
+        "project": project,
+        "goal": goal,
         "labels": [{"name": row["name"], "color": row["color"]} for row in facts.labels()],
         "blocking": [_brief(other) for other in blocking],
         "blockedBy": [_brief(other) for other in blocked_by],

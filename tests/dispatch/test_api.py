@@ -167,7 +167,7 @@ def rich_dispatch_setup() -> Issue:
     issue_services.add_relation(
         issue_id=issue.pk, related_issue_id=blocker_done.pk, type="blocked_by", actor="s"
     )
-    IssueFactory(priority=1, type="task", project=project, labels=[label])  # for a second claim
+    IssueFactory(priority=1, type="task", parent=parent, project=project, labels=[label])  # for a second claim
     make_active_template(
         content=(
             "{{ issue.title }} in {{ project.name if project else '' }}; "
