@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -42,6 +41,7 @@ from issues.numbering import next_issue_number
 from issues.ranking import dispatch_rank
 from loop_project.errors import RuleViolation, ServiceUnavailable
 from signals_app.models import Signal
+from signals_app.sql import CompiledSelect, insert
 
 logger = logging.getLogger(__name__)
 
@@ -160,16 +160,17 @@ def ingest_signal(
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
+def _stored_delivery_query(source: str, delivery_id: str) -> QuerySet[Signal]:
+    return Signal.objects.select_related("issue").filter(source=source, delivery_id=delivery_id)[
+        :1
+    ]
+
+
+_STORED_DELIVERY = CompiledSelect(_stored_delivery_query, "source", "delivery_id")
+
+
 def _stored_delivery(source: str, delivery_id: str) -> Signal | None:
-    return (
-        Signal.objects.select_related("issue")
-        .filter(source=source, delivery_id=delivery_id)
-        .first()
-    )
-
-
-# Stands in for the fingerprint while the statement below is compiled once per process.
-_FINGERPRINT_SLOT = "\x00loop:fingerprint\x00"
+    return _STORED_DELIVERY.first(source=source, delivery_id=delivery_id)
 
 
 def _latest_issue_query(fingerprint: str) -> QuerySet[Issue]:
@@ -191,21 +192,16 @@ def _latest_issue_query(fingerprint: str) -> QuerySet[Issue]:
     )
 
 
-@cache
-def _latest_issue_statement() -> tuple[str, tuple[Any, ...]]:
-    """The compiled SQL of ``_latest_issue_query`` with the fingerprint as a slot. Building and
-    compiling that query is most of its cost (~2 ms of CPU against ~0.5 ms to run it, measured in
-    docs/benchmarks.md), and it is the same statement on every ingest. Compiled on first use,
-    which is inside the ingest transaction, as ``select_for_update`` requires."""
-    return _latest_issue_query(_FINGERPRINT_SLOT).query.sql_with_params()
+# Building and compiling this query is most of its cost (~2 ms of CPU against ~0.5 ms to run it,
+# measured in docs/benchmarks.md), and it is the same statement on every ingest. Compiled on
+# first use, which is inside the ingest transaction, as ``select_for_update`` requires.
+_LATEST_ISSUE = CompiledSelect(_latest_issue_query, "fingerprint")
 
 
 def _latest_issue_for(fingerprint: str) -> Issue | None:
     """The issue a fingerprint belongs to now, locked: its open issue if there is one, else the
     issue its newest signal went to (closed or deleted), else None. One statement."""
-    sql, slots = _latest_issue_statement()
-    params = [fingerprint if value == _FINGERPRINT_SLOT else value for value in slots]
-    return next(iter(Issue.all_objects.raw(sql, params)), None)
+    return _LATEST_ISSUE.first(fingerprint=fingerprint)
 
 
 def _ingest_once(
@@ -240,7 +236,7 @@ def _ingest_once(
             _project_has_active_goal(project_id)  # 422 for an unknown project, as when creating
         issue = _add_occurrence(previous, signal=signal, severity=severity, actor=actor)
         signal.issue = issue
-        signal.save(force_insert=True)
+        insert(signal)
         return IngestResult(
             signal=signal, issue=issue, created=False, grouped=True, duplicate=False
         )
@@ -264,7 +260,7 @@ def _ingest_once(
         actor=actor,
     )
     signal.issue = issue
-    signal.save(force_insert=True)
+    insert(signal)
     if regression_of is not None:
         issue_services.add_relation(
             issue_id=issue.pk,
@@ -333,7 +329,7 @@ def _open_issue(
     issue.dispatch_rank = dispatch_rank(
         created_at=now, priority=priority, issue_type=issue.type, has_active_goal=has_active_goal
     )
-    issue.save(force_insert=True)
+    insert(issue)
     record_event(
         issue, kind=IssueEvent.Kind.CREATED, actor=actor, changes={"status": (None, status)}
     )
