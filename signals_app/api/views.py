@@ -10,7 +10,7 @@ from issues.audit import actor_for_user
 from loop_project.api import ErrorOut
 from signals_app.api.parsers import SignalJSONParser
 from signals_app.api.responses import ingest_response
-from signals_app.api.serializers import SignalIn, SignalIngestOut
+from signals_app.api.serializers import SignalIn, SignalIngestOut, plain_signal_in
 from signals_app.services import ingest_signal
 
 
@@ -56,9 +56,11 @@ class SignalIngestApi(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        params = SignalIn(data=request.data)
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
+        data = plain_signal_in(request.data)
+        if data is None:  # not plainly valid: SignalIn coerces what it can, or says what is wrong
+            params = SignalIn(data=request.data)
+            params.is_valid(raise_exception=True)
+            data = params.validated_data
         source = data["source"]
         fingerprint = _blank_to_none(data.get("fingerprint"))
         result = ingest_signal(
