@@ -271,6 +271,9 @@ LOOP_SIGNAL_INITIAL_STATUS = env.str("LOOP_SIGNAL_INITIAL_STATUS", default="todo
 LOOP_LEASE_SECONDS = env.int("LOOP_LEASE_SECONDS", default=30 * 60)
 # Claims that expire this many times go to triage for a human instead of back to todo.
 LOOP_MAX_CLAIM_ATTEMPTS = env.int("LOOP_MAX_CLAIM_ATTEMPTS", default=3)
+# Each worker keeps the live templates for dispatch's template selection this many seconds. Its
+# own template writes apply at once; another server's within this time. 0 reads them every claim.
+LOOP_TEMPLATE_CACHE_SECONDS = env.float("LOOP_TEMPLATE_CACHE_SECONDS", default=5.0)
 
 # Webhook secrets; each may hold several comma-separated values so secrets can be rotated.
 GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")

@@ -5,19 +5,29 @@ issue's project (templates of other projects are never used), and every key of i
 matches the issue (``{}`` matches everything). Among candidates: project-scoped first, then higher
 specificity, then slug and id, so the choice never depends on database order.
 
-One query for the candidates; the issue's labels and its siblings are loaded only when some
-candidate's conditions ask about them, and through ``templates_app.context.facts_for`` so
-rendering the same issue afterwards reuses them.
+The candidates come from ``catalog``, every live template with its active version, in rank
+order; the issue's labels and its siblings are loaded only when some candidate's conditions ask
+about them, and through ``templates_app.context.facts_for`` so rendering the same issue afterwards
+reuses them.
+
+The catalog is read on every claim and changes rarely, so each process keeps it for
+``LOOP_TEMPLATE_CACHE_SECONDS``. Writes in the same process drop it at once (model signals and
+``TemplateCatalog.changed``, once when written and again when committed); another process's writes
+show within that time. Inside a transaction it is read fresh and not kept, so nothing uncommitted
+is ever cached.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
-from django.db.models import Q
+from django.conf import settings
+from django.db import connection, transaction
 
 from issues.models import Issue
 from templates_app.context import IssueFacts, facts_for
@@ -104,23 +114,66 @@ def rank_key(template: PromptTemplate) -> tuple[int, int, str, str]:
     return (0 if is_project_scoped(template) else 1, -template.specificity, template.slug, template.pk)
 
 
-def candidate_templates(issue: Issue) -> Iterable[PromptTemplate]:
-    """Live templates with an active version that may apply to ``issue``'s project."""
-    scope = Q(project__isnull=True)
-    if issue.project_id is not None:
-        scope |= Q(project_id=issue.project_id)
-    return (
-        PromptTemplate.objects.filter(scope, active_version__status=PromptVersion.Status.ACTIVE)
-        .select_related("active_version")
+def _load_live_templates() -> tuple[PromptTemplate, ...]:
+    """Every live template with an active version, best first (``rank_key``). Each version
+    knows its template, so rendering reads template fields without a query."""
+    templates = sorted(
+        PromptTemplate.objects.filter(active_version__status=PromptVersion.Status.ACTIVE)
+        .select_related("active_version"),
+        key=rank_key,
     )
+    for template in templates:
+        template.active_version.template = template
+    return tuple(templates)
+
+
+class TemplateCatalog:
+    """The live templates, kept per process for ``LOOP_TEMPLATE_CACHE_SECONDS``. The instances
+    are shared between requests: read them, never change them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._templates: tuple[PromptTemplate, ...] | None = None
+        self._loaded_at = 0.0
+        self._generation = 0  # bumped by every change, so a load that raced one is not kept
+
+    def templates(self) -> tuple[PromptTemplate, ...]:
+        ttl = settings.LOOP_TEMPLATE_CACHE_SECONDS
+        if connection.in_atomic_block or ttl <= 0:
+            return _load_live_templates()
+        now = time.monotonic()
+        with self._lock:
+            cached, loaded_at, generation = self._templates, self._loaded_at, self._generation
+        if cached is not None and now - loaded_at < ttl:
+            return cached
+        templates = _load_live_templates()
+        with self._lock:
+            if generation == self._generation:
+                self._templates, self._loaded_at = templates, now
+        return templates
+
+    def changed(self) -> None:
+        """Templates or versions were written: forget them now, and again when the write commits
+        (a claim in between may have read the old rows)."""
+        self.clear()
+        transaction.on_commit(self.clear)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._templates = None
+
+
+catalog = TemplateCatalog()
 
 
 def select_template(issue: Issue) -> Selection | None:
-    """The template and active version to use for ``issue``, or None when none matches."""
+    """The template and active version to use for ``issue``, or None when none matches:
+    templates of other projects are never candidates."""
     facts = facts_for(issue)
-    for template in sorted(candidate_templates(issue), key=rank_key):
+    for template in catalog.templates():
+        if template.project_id is not None and template.project_id != issue.project_id:
+            continue
         if conditions_match(template.conditions, issue, facts):
-            version = template.active_version
-            version.template = template  # so rendering reads template fields without a query
-            return Selection(template=template, version=version)
+            return Selection(template=template, version=template.active_version)
     return None

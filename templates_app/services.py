@@ -22,7 +22,7 @@ from issues.models import Issue, Label, Project
 from loop_project.errors import Conflict, LoopError, NotFound, RuleViolation
 from templates_app.models import SLUG_REGEX, PromptReview, PromptTemplate, PromptVersion
 from templates_app.rendering import check_content
-from templates_app.selection import CONDITION_KEYS
+from templates_app.selection import CONDITION_KEYS, catalog
 
 # --- review scoring and the improvement rule (the spec's numbers, in one place) ----------------
 EWMA_ALPHA = 0.3
@@ -164,6 +164,7 @@ def delete_template(*, template_id: str) -> None:
     )
     if not updated:
         raise NotFound("Template not found")
+    catalog.changed()
 
 
 # --- versions --------------------------------------------------------------------------------
@@ -229,6 +230,7 @@ def promote_version(*, template_id: str, version_id: str) -> PromptVersion:
     PromptVersion.objects.filter(template=template, status=PromptVersion.Status.ACTIVE).update(
         status=PromptVersion.Status.RETIRED
     )
+    catalog.changed()
     version.status = PromptVersion.Status.ACTIVE
     version.save(update_fields=["status"])
     template.active_version = version

@@ -21,6 +21,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_template_catalog():
+    """Each test starts without the previous test's templates cached (a flushed or rolled-back
+    database sends no signals)."""
+    from templates_app.selection import catalog
+
+    catalog.clear()
+    yield
+    catalog.clear()
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """The manifest storage needs `collectstatic`; tests serve static files unhashed."""
     settings.STORAGES = {
