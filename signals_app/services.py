@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     Case,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Q,
@@ -37,11 +36,11 @@ from django.utils import timezone
 from issues import services as issue_services
 from issues.audit import record_event
 from issues.models import Comment, Goal, Issue, IssueEvent, IssueRelation, Project
-from issues.numbering import next_issue_number
+from issues.numbering import SEQUENCE_NAME, next_issue_number
 from issues.ranking import dispatch_rank
 from loop_project.errors import RuleViolation, ServiceUnavailable
 from signals_app.models import Signal
-from signals_app.sql import CompiledSelect, insert
+from signals_app.sql import CompiledSelect, insert_params, insert_sql, mark_saved, run_together
 
 logger = logging.getLogger(__name__)
 
@@ -235,8 +234,6 @@ def _ingest_once(
         if project_id is not None:
             _project_has_active_goal(project_id)  # 422 for an unknown project, as when creating
         issue = _add_occurrence(previous, signal=signal, severity=severity, actor=actor)
-        signal.issue = issue
-        insert(signal)
         return IngestResult(
             signal=signal, issue=issue, created=False, grouped=True, duplicate=False
         )
@@ -257,10 +254,9 @@ def _ingest_once(
         source=source,
         payload=payload,
         fingerprint=fingerprint,
+        signal=signal,
         actor=actor,
     )
-    signal.issue = issue
-    insert(signal)
     if regression_of is not None:
         issue_services.add_relation(
             issue_id=issue.pk,
@@ -303,17 +299,18 @@ def _open_issue(
     source: str,
     payload: dict[str, Any],
     fingerprint: str | None,
+    signal: Signal,
     actor: str,
 ) -> Issue:
-    """Insert a signal issue with the same invariants ``issues.services.create_issue`` keeps
-    (number from ``issues.numbering``, dispatch rank from ``issues.ranking``, a ``created`` audit
-    row), specialised for ingest: no parent or labels to validate, the project checked in the same
-    query that reads its goal bonus, and no nested savepoint — ingest is the hot write path
-    (one statement per row it writes)."""
+    """Insert a signal issue, and ``signal`` onto it, with the same invariants
+    ``issues.services.create_issue`` keeps (number from the ``issues.numbering`` sequence,
+    dispatch rank from ``issues.ranking``, a ``created`` audit row), specialised for ingest: no
+    parent or labels to validate, the project checked in the same query that reads its goal
+    bonus, no nested savepoint, and on PostgreSQL the number, the issue and the signal written in
+    one statement — ingest is the hot write path."""
     has_active_goal = _project_has_active_goal(project_id) if project_id is not None else False
     now = timezone.now()
     issue = Issue(
-        number=next_issue_number(),
         title=title,
         description=description,
         type=Issue.Type.SIGNAL,
@@ -329,11 +326,56 @@ def _open_issue(
     issue.dispatch_rank = dispatch_rank(
         created_at=now, priority=priority, issue_type=issue.type, has_active_goal=has_active_goal
     )
-    insert(issue)
+    signal.issue = issue
+    if connection.vendor == "postgresql":
+        # The number is drawn from issues.numbering's sequence inside the INSERT, as
+        # next_issue_number() would draw it, saving the round trip for it.
+        sql, fields = insert_sql(Issue, inline=_NUMBER_FROM_SEQUENCE)
+        [(issue.number,)] = run_together(
+            (sql, insert_params(issue, fields)), _insert_statement(signal)
+        )
+    else:
+        issue.number = next_issue_number()
+        run_together(_insert_statement(issue), _insert_statement(signal))
+    mark_saved(issue)
+    mark_saved(signal)
     record_event(
         issue, kind=IssueEvent.Kind.CREATED, actor=actor, changes={"status": (None, status)}
     )
     return issue
+
+
+_NUMBER_FROM_SEQUENCE = (("number", f"nextval('{SEQUENCE_NAME}')"),)
+
+
+def _insert_statement(obj: Issue | Signal) -> tuple[str, list[Any]]:
+    sql, fields = insert_sql(type(obj))
+    return sql, insert_params(obj, fields)
+
+
+_COUNT_OCCURRENCE: dict[str, str] = {}
+
+
+def _count_occurrence_sql() -> str:
+    """``Issue.all_objects.filter(pk=...).update(occurrence_count=F("occurrence_count") + 1,
+    last_seen_at=..., updated_at=...)``, written once per database vendor."""
+    sql = _COUNT_OCCURRENCE.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        meta = Issue._meta
+        count, last_seen, updated, pk = (
+            quote(meta.get_field(name).column)
+            for name in ("occurrence_count", "last_seen_at", "updated_at", "id")
+        )
+        sql = _COUNT_OCCURRENCE[connection.vendor] = (
+            f"UPDATE {quote(meta.db_table)} SET {count} = ({count} + 1), {last_seen} = %s, "
+            f"{updated} = %s WHERE {pk} = %s"
+        )
+    return sql
+
+
+def _prep_time(value: Any) -> Any:
+    return Issue._meta.get_field("updated_at").get_db_prep_save(value, connection)
 
 
 def _add_occurrence(issue: Issue, *, signal: Signal, severity: str, actor: str) -> Issue:
@@ -341,9 +383,13 @@ def _add_occurrence(issue: Issue, *, signal: Signal, severity: str, actor: str) 
     milestones, and raise the priority if this occurrence is more severe than the issue."""
     now = timezone.now()
     before = issue.occurrence_count
-    Issue.all_objects.filter(pk=issue.pk).update(
-        occurrence_count=F("occurrence_count") + 1, last_seen_at=now, updated_at=now
+    signal.issue = issue
+    # One more occurrence, and the signal stored (one statement on PostgreSQL).
+    run_together(
+        (_count_occurrence_sql(), [_prep_time(now), _prep_time(now), issue.pk]),
+        _insert_statement(signal),
     )
+    mark_saved(signal)
     # The row is locked (select_for_update), so the count we computed is the stored one.
     issue.occurrence_count, issue.last_seen_at, issue.updated_at = before + 1, now, now
     record_event(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import connection
-from django.db.models import AutoField, Field, Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
@@ -113,39 +113,75 @@ class CompiledSelect(Generic[M]):
         return rows[0] if rows else None
 
 
-_INSERTS: dict[tuple[type[Model], str], tuple[str, list[Field[Any, Any]]]] = {}
+_INSERTS: dict[tuple[Any, ...], tuple[str, list[Field[Any, Any]]]] = {}
 
 
-def _insert_statement(model: type[Model]) -> tuple[str, list[Field[Any, Any]]]:
-    key = (model, connection.vendor)
+def insert_sql(
+    model: type[Model], *, inline: tuple[tuple[str, str], ...] = ()
+) -> tuple[str, list[Field[Any, Any]]]:
+    """The INSERT ``Model.save(force_insert=True)`` issues for a new row whose primary key is set,
+    and the fields whose values it takes as parameters, in order. ``inline`` names fields written
+    as the given SQL instead (``(("number", "nextval('seq')"),)``); a ``RETURNING`` of their
+    values is added."""
+    key = (model, connection.vendor, inline)
     compiled = _INSERTS.get(key)
     if compiled is None:
         meta = model._meta
-        # What Model.save(force_insert=True) writes for a row whose primary key is set.
-        fields = [
-            field for field in meta.local_concrete_fields
-            if not isinstance(field, AutoField) and not field.generated
-        ]
+        if meta.auto_field is not None:
+            raise ValueError("insert_sql() is for models without an auto-increment key")
+        written = {name: sql for name, sql in inline}
+        fields = [field for field in meta.local_concrete_fields if not field.generated]
         quote = connection.ops.quote_name
         sql = "INSERT INTO {} ({}) VALUES ({})".format(
             quote(meta.db_table),
             ", ".join(quote(field.column) for field in fields),
-            ", ".join(["%s"] * len(fields)),
+            ", ".join(written.get(field.name, "%s") for field in fields),
         )
-        compiled = _INSERTS[key] = (sql, fields)
+        if written:
+            sql += " RETURNING " + ", ".join(quote(meta.get_field(name).column) for name in written)
+        compiled = _INSERTS[key] = (sql, [field for field in fields if field.name not in written])
     return compiled
 
 
-def insert(obj: Model) -> None:
-    """``obj.save(force_insert=True)`` for a new row with its primary key already set (no
-    auto-increment key to read back). Fields' ``pre_save`` runs as in ``save`` (``auto_now_add``
-    and ``auto_now`` stamp the time), values are prepared by the fields; no model signals are
-    sent — nothing in Loop listens to these models' ``pre_save``/``post_save``."""
-    if obj.pk is None or obj._meta.auto_field is not None:
-        raise ValueError("insert() writes rows whose primary key is set, without an AutoField")
-    sql, fields = _insert_statement(type(obj))
-    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+def insert_params(obj: Model, fields: list[Field[Any, Any]]) -> list[Any]:
+    """The values ``save`` would write: each field's ``pre_save`` (``auto_now_add`` and
+    ``auto_now`` stamp the time) prepared for the database by the field."""
+    if obj.pk is None:
+        raise ValueError("the row's primary key must be set before it is inserted")
+    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+
+
+def mark_saved(obj: Model) -> None:
     obj._state.adding = False
     obj._state.db = connection.alias
+
+
+def insert(obj: Model) -> None:
+    """``obj.save(force_insert=True)`` for a new row with its primary key already set, without
+    building the query each time. No model signals are sent: nothing in Loop listens to the
+    models ingest writes (tests/signals_app/test_services.py checks)."""
+    sql, fields = insert_sql(type(obj))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, insert_params(obj, fields))
+    mark_saved(obj)
+
+
+Statement = tuple[str, list[Any]]
+
+
+def run_together(main: Statement, *more: Statement) -> list[tuple[Any, ...]]:
+    """Run ``main`` and then ``more``, and return ``main``'s RETURNING rows. On PostgreSQL they are
+    one statement (one round trip): ``more`` become data-modifying CTEs, which always run to
+    completion, and foreign keys (deferred, as Django creates them) are checked at commit as
+    before. Elsewhere, one statement after another."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and more:
+            ctes = ", ".join(f"loop_w{index} AS ({sql})" for index, (sql, _) in enumerate(more))
+            params = [value for _, values in more for value in values]
+            cursor.execute(f"WITH {ctes} {main[0]}", params + main[1])
+            return cursor.fetchall() if cursor.description else []
+        cursor.execute(*main)
+        rows = cursor.fetchall() if cursor.description else []
+        for statement in more:
+            cursor.execute(*statement)
+        return rows

@@ -267,3 +267,26 @@ def test_nothing_listens_to_saves_of_the_rows_ingest_inserts():
 
     for model in (Issue, Signal):
         assert not pre_save.has_listeners(model) and not post_save.has_listeners(model)
+
+
+def test_ingested_issues_draw_numbers_as_every_other_issue_does():
+    # On PostgreSQL ingest draws the number inside its INSERT; it must be the same sequence
+    # issues.numbering hands out, so numbers stay unique and in creation order.
+    numbers = []
+    for index in range(3):
+        numbers.append(ingest(delivery_id=f"d-{index}").issue.number)
+        numbers.append(issue_services.create_issue(actor="agent:test", title=f"t{index}").number)
+    numbers.append(ingest(fingerprint="ci:fp").issue.number)
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+    stored = dict(Issue.all_objects.values_list("pk", "number"))
+    assert sorted(stored.values()) == numbers
+
+
+def test_grouped_signal_is_stored_with_the_counted_occurrence():
+    first = ingest(fingerprint="ci:fp")
+    again = ingest(fingerprint="ci:fp", payload={"message": "again"})
+    stored = Issue.objects.get(pk=first.issue.pk)
+    assert stored.occurrence_count == again.issue.occurrence_count == 2
+    assert stored.last_seen_at == again.issue.last_seen_at == stored.updated_at
+    assert Signal.objects.get(pk=again.signal.pk).issue_id == first.issue.pk
+    assert not again.signal._state.adding
