@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import connection
-from django.db.models import Field, Model, QuerySet
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Field,
+    FloatField,
+    ForeignKey,
+    Model,
+    QuerySet,
+    TextField,
+)
 from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
@@ -114,6 +123,23 @@ class CompiledSelect(Generic[M]):
 
 
 _INSERTS: dict[tuple[Any, ...], tuple[str, list[Field[Any, Any]]]] = {}
+# Fields whose database value is the Python value itself when it is exactly this type (or None):
+# their get_db_prep_save is a chain of identity conversions on every backend Loop runs on.
+# (Not integers: PostgreSQL's backend wraps them in typed adapters.)
+_PLAIN_TYPES: dict[type[Field[Any, Any]], type] = {
+    CharField: str,
+    TextField: str,
+    FloatField: float,
+    BooleanField: bool,
+}
+_PLAIN: dict[Field[Any, Any], type | None] = {}
+
+
+def _plain_type(field: Field[Any, Any]) -> type | None:
+    if field not in _PLAIN:
+        target = field.target_field if isinstance(field, ForeignKey) else field
+        _PLAIN[field] = _PLAIN_TYPES.get(type(target))
+    return _PLAIN[field]
 
 
 def insert_sql(
@@ -148,7 +174,16 @@ def insert_params(obj: Model, fields: list[Field[Any, Any]]) -> list[Any]:
     ``auto_now`` stamp the time) prepared for the database by the field."""
     if obj.pk is None:
         raise ValueError("the row's primary key must be set before it is inserted")
-    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    params = []
+    for field in fields:
+        plain = _plain_type(field)
+        if plain is not None:  # pre_save of these fields is reading the attribute
+            value = getattr(obj, field.attname)
+            if value is None or type(value) is plain:
+                params.append(value)
+                continue
+        params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    return params
 
 
 def mark_saved(obj: Model) -> None:

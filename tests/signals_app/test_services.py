@@ -290,3 +290,20 @@ def test_grouped_signal_is_stored_with_the_counted_occurrence():
     assert stored.last_seen_at == again.issue.last_seen_at == stored.updated_at
     assert Signal.objects.get(pk=again.signal.pk).issue_id == first.issue.pk
     assert not again.signal._state.adding
+
+
+def test_insert_params_are_what_the_fields_prepare():
+    from signals_app.sql import insert_params, insert_sql
+
+    result = ingest(source_id="evt-1", delivery_id="d-1", fingerprint="ci:fp", project_id=None)
+    for obj in (result.signal, result.issue):
+        _, fields = insert_sql(type(obj))
+        fast = insert_params(obj, fields)
+        prepared = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+        for field, mine, theirs in zip(fields, fast, prepared, strict=True):
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                assert type(mine) is type(theirs), field.name  # stamped anew by each pre_save
+            elif field.get_internal_type() != "JSONField":  # adapters, compared by content
+                assert (mine, type(mine)) == (theirs, type(theirs)), field.name
+            else:
+                assert getattr(mine, "obj", mine) == getattr(theirs, "obj", theirs), field.name
