@@ -32,11 +32,30 @@ def open_blockers_exist() -> ExpressionWrapper:
     return ExpressionWrapper(Q(Exists(via_blocked_by)) | Q(Exists(via_blocks)), output_field=BooleanField())
 
 
+_ISSUE, _RELATION = Issue._meta.db_table, IssueRelation._meta.db_table
+_FINISHED = ", ".join(f"'{status.value}'" for status in Issue.FINISHED_STATUSES)
+# ``open_blockers_exist`` written out: it runs whenever a blocker finishes, i.e. on most
+# completions of a claimed issue, where compiling the expression cost more than running it.
+# Rows whose value does not change are not rewritten.
+_REFRESH_SQL = f"""
+UPDATE {_ISSUE} SET is_blocked = NOT is_blocked
+WHERE id IN ({{ids}}) AND is_blocked <> (
+    EXISTS (SELECT 1 FROM {_RELATION} r JOIN {_ISSUE} b ON b.id = r.related_issue_id
+            WHERE r.issue_id = {_ISSUE}.id AND r.type = 'blocked_by'
+              AND b.status NOT IN ({_FINISHED}) AND b.deleted_at IS NULL)
+    OR EXISTS (SELECT 1 FROM {_RELATION} r JOIN {_ISSUE} b ON b.id = r.issue_id
+               WHERE r.related_issue_id = {_ISSUE}.id AND r.type = 'blocks'
+                 AND b.status NOT IN ({_FINISHED}) AND b.deleted_at IS NULL)
+)
+"""
+
+
 def refresh_blocked(issue_ids: Iterable[str]) -> None:
     """Recompute ``is_blocked`` from the definition for these issues (one UPDATE)."""
     ids = list(set(issue_ids))
     if ids:
-        Issue.all_objects.filter(pk__in=ids).update(is_blocked=open_blockers_exist())
+        with connection.cursor() as cursor:
+            cursor.execute(_REFRESH_SQL.format(ids=", ".join(["%s"] * len(ids))), ids)
 
 
 # Both spellings in one statement, written out: it runs on every completion of a claimed issue.

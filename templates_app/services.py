@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, FloatField, Max, Q, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -238,9 +238,16 @@ def promote_version(*, template_id: str, version_id: str) -> PromptVersion:
     return version
 
 
+# Written out: it runs on every dispatch.
+_COUNT_USAGE_SQL = (
+    f"UPDATE {PromptVersion._meta.db_table} SET usage_count = usage_count + 1 WHERE id = %s"
+)
+
+
 def record_usage(*, version_id: str) -> None:
     """Count one handed-out prompt for the version: one atomic UPDATE, safe under concurrency."""
-    PromptVersion.objects.filter(pk=version_id).update(usage_count=F("usage_count") + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_USAGE_SQL, [version_id])
 
 
 # --- reviews ---------------------------------------------------------------------------------

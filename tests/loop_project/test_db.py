@@ -1,0 +1,63 @@
+"""PreparedQuery: compiled once, run with new values, rows identical to the ORM's."""
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+
+from issues.models import Issue
+from loop_project.db import PreparedQuery
+from tests.factories import IssueFactory
+
+pytestmark = pytest.mark.django_db
+
+BY_PK = PreparedQuery(lambda pk: Issue.all_objects.filter(pk=pk), "pk")
+LIVE_BY_TITLE = PreparedQuery(
+    lambda title: Issue.objects.filter(title=title).order_by("number"), "title"
+)
+
+
+def _fields(issue: Issue) -> dict:
+    return {field.attname: getattr(issue, field.attname) for field in Issue._meta.concrete_fields}
+
+
+def test_rows_equal_what_the_orm_loads_json_and_datetimes_included():
+    issue = IssueFactory(signal_payload={"a": [1, {"b": None}]}, hypothesis={"confidence": 0.5},
+                         commits=[{"sha": "x", "message": "m"}])
+    prepared = BY_PK.first(pk=issue.pk)
+    assert _fields(prepared) == _fields(Issue.all_objects.get(pk=issue.pk))
+    assert prepared._state.adding is False and prepared._state.db == connection.alias
+
+
+def test_values_are_bound_per_call_and_the_query_is_built_once():
+    builds = []
+
+    def build(title):
+        builds.append(title)
+        return Issue.objects.filter(title=title).order_by("number")
+
+    by_title = PreparedQuery(build, "title")
+    first, second = IssueFactory(title="same"), IssueFactory(title="same")
+    IssueFactory(title="other")
+    assert [i.pk for i in by_title.all(title="same")] == [first.pk, second.pk]
+    assert [i.title for i in by_title.all(title="other")] == ["other"]
+    assert by_title.first(title="missing") is None
+    assert len(builds) == 1
+
+
+def test_the_default_manager_filter_is_kept():
+    issue = IssueFactory(title="gone")
+    Issue.all_objects.filter(pk=issue.pk).update(deleted_at=issue.created_at)
+    assert LIVE_BY_TITLE.all(title="gone") == []
+    assert BY_PK.first(pk=issue.pk).pk == issue.pk
+
+
+def test_select_for_update_compiles_inside_a_transaction():
+    issue = IssueFactory()
+    locked = PreparedQuery(lambda pk: Issue.objects.select_for_update().filter(pk=pk), "pk")
+    with transaction.atomic():
+        assert locked.first(pk=issue.pk).pk == issue.pk
+
+
+def test_partial_rows_are_refused():
+    with pytest.raises(ValueError, match="whole rows"):
+        PreparedQuery(lambda pk: Issue.objects.filter(pk=pk).only("id"), "pk").all(pk="x")
