@@ -6,9 +6,11 @@ claims would hand out and reading it costs the page, not the backlog.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -26,10 +28,17 @@ class QueueEntry:
         return self.breakdown.total
 
 
+# An exact count of the whole eligible queue walks every entry of its index: ~200 ms at 800k
+# eligible issues (docs/benchmarks.md). Up to this many it is counted exactly; beyond, ``total`` is
+# PostgreSQL's estimate and ``total_exact`` is false.
+EXACT_TOTAL_LIMIT = 10_000
+
+
 @dataclass(frozen=True)
 class QueuePage:
     entries: list[QueueEntry]
     total: int
+    total_exact: bool = True
 
 
 def eligible_issues(*, project_id: str | None = None) -> QuerySet[Issue]:
@@ -45,10 +54,11 @@ def dispatch_queue(
     *, project_id: str | None = None, limit: int = 50, offset: int = 0, now: datetime | None = None
 ) -> QueuePage:
     """One page of the queue in dispatch order, each issue with its score breakdown. Does not
-    claim. Three queries whatever the page size: the count, the page, the projects' active goals."""
+    claim. Three queries whatever the page size (four past ``EXACT_TOTAL_LIMIT``): the count, the
+    page, the projects' active goals."""
     now = now or timezone.now()
     queryset = eligible_issues(project_id=project_id)
-    total = queryset.count()
+    total, total_exact = queue_total(queryset)
     # The page's ids come from the index alone (an index-only scan skips `offset` entries without
     # touching the table); only the page's own rows are then read. Reading whole rows while
     # skipping would fetch every skipped row from the table: 2.6 s for a page at offset 400,000
@@ -82,4 +92,17 @@ def dispatch_queue(
         )
         for issue in issues
     ]
-    return QueuePage(entries=entries, total=total)
+    return QueuePage(entries=entries, total=total, total_exact=total_exact)
+
+
+def queue_total(queryset: QuerySet[Issue]) -> tuple[int, bool]:
+    """(number of eligible issues, whether that number is exact). Counts at most
+    ``EXACT_TOTAL_LIMIT + 1`` index entries; a longer queue on PostgreSQL is given the planner's
+    estimate (never less than what was counted). SQLite, the small embedded setup, counts all."""
+    if connection.vendor != "postgresql":
+        return queryset.count(), True
+    counted = queryset.values("id")[: EXACT_TOTAL_LIMIT + 1].count()
+    if counted <= EXACT_TOTAL_LIMIT:
+        return counted, True
+    plan = json.loads(queryset.values("id").explain(format="json"))
+    return max(int(plan[0]["Plan"]["Plan Rows"]), counted), False

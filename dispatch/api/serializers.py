@@ -6,8 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from dispatch.selectors import QueuePage
 from dispatch.services import Claim
-from issues.api.serializers import IssueOut, wire_datetime
+from issues.api.serializers import IssueOut, issue_representation, wire_datetime
 from issues.models import Issue
 from loop_project.api import PageParams
 
@@ -118,7 +119,33 @@ class QueueEntryOut(serializers.Serializer):
 
 class QueuePageOut(serializers.Serializer):
     data = QueueEntryOut(many=True, source="entries")
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(
+        help_text="Eligible issues: exact up to 10,000, PostgreSQL's estimate beyond (see totalExact)."
+    )
+    totalExact = serializers.BooleanField(
+        source="total_exact", help_text="False when total is an estimate (a very long queue)."
+    )
+
+    def to_representation(self, instance: QueuePage) -> dict[str, Any]:
+        # Up to 200 issues with their breakdowns: built directly, as the declared fields would
+        # (tests/dispatch/test_serializers.py compares the two).
+        return {
+            "data": [
+                {
+                    "issue": issue_representation(entry.issue),
+                    "score": entry.score,
+                    "breakdown": {
+                        "priorityWeight": entry.breakdown.priority_weight,
+                        "goalBonus": entry.breakdown.goal_bonus,
+                        "ageBonus": entry.breakdown.age_bonus,
+                        "typeBonus": entry.breakdown.type_bonus,
+                    },
+                }
+                for entry in instance.entries
+            ],
+            "total": instance.total,
+            "totalExact": instance.total_exact,
+        }
 
 
 # --- heartbeat / release -------------------------------------------------------------------------

@@ -116,3 +116,26 @@ def test_age_is_counted_from_creation_in_whole_days():
     Issue.objects.filter(pk=fresh.pk).update(created_at=now - timedelta(hours=23))
     [entry] = dispatch_queue(now=now).entries
     assert entry.breakdown.age_bonus == 0
+
+
+def test_a_short_queue_has_an_exact_total():
+    for _ in range(3):
+        IssueFactory()
+    page = dispatch_queue(limit=1)
+    assert (page.total, page.total_exact) == (3, True)
+
+
+def test_past_the_exact_limit_the_total_is_estimated_but_never_below_what_was_counted(monkeypatch):
+    from django.db import connection
+
+    from dispatch import selectors
+
+    monkeypatch.setattr(selectors, "EXACT_TOTAL_LIMIT", 4)
+    for _ in range(7):
+        IssueFactory()
+    page = dispatch_queue(limit=2)
+    if connection.vendor == "postgresql":
+        assert page.total_exact is False and page.total >= 5
+    else:  # SQLite counts everything
+        assert (page.total, page.total_exact) == (7, True)
+    assert len(page.entries) == 2
