@@ -7,10 +7,14 @@ Every failure raises the same error, so the 401 body never says why.
 from __future__ import annotations
 
 import hmac
+import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -47,20 +51,58 @@ def _env_key_hash(plaintext: str) -> str:
     return hash_key(plaintext)
 
 
+class KnownKeys:
+    """Keys that authenticated recently in this process, for ``LOOP_API_KEY_CACHE_SECONDS``, so an
+    agent's steady stream of requests is not one key lookup each. Keyed by the presented key's
+    hash; only successes are kept, so a new key works at once. A revocation or scope change made
+    in this process applies at once (``forget``, from a model signal); made on another server, it
+    applies within that time. Nothing read inside a transaction is kept."""
+
+    MAX_ENTRIES = 4096  # a bound, not a tuning knob: past it the cache starts over
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, ApiKey]] = {}  # hash -> (read at, key)
+
+    def get(self, presented_hash: str) -> ApiKey | None:
+        entry = self._entries.get(presented_hash)
+        if entry is None or time.monotonic() - entry[0] >= settings.LOOP_API_KEY_CACHE_SECONDS:
+            return None
+        return entry[1]
+
+    def keep(self, presented_hash: str, api_key: ApiKey) -> None:
+        if settings.LOOP_API_KEY_CACHE_SECONDS <= 0 or connection.in_atomic_block:
+            return
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[presented_hash] = (time.monotonic(), api_key)
+
+    def forget(self, **kwargs: Any) -> None:  # also a signal receiver
+        with self._lock:
+            self._entries.clear()
+
+
+known_keys = KnownKeys()
+
+
 def authenticate_key(plaintext: str) -> Agent | None:
     """Return the Agent for a presented key, or None. Used by DRF and the MCP endpoint alike."""
     presented = hash_key(plaintext)
     env_key = settings.LOOP_API_KEY
     if env_key and hmac.compare_digest(presented, _env_key_hash(env_key)):
         return Agent(name=ENV_KEY_AGENT_NAME, scopes=frozenset(ApiKey.ALL_SCOPES))
-    parsed = parse_key(plaintext)
-    if parsed is None:
-        return None
-    api_key = _KEY_BY_PREFIX.first(prefix=parsed[0])
-    if api_key is None or not hmac.compare_digest(presented, api_key.hashed_key):
-        return None
-    if not api_key.is_active:
-        return None
+    api_key = known_keys.get(presented)
+    if api_key is None:
+        parsed = parse_key(plaintext)
+        if parsed is None:
+            return None
+        api_key = _KEY_BY_PREFIX.first(prefix=parsed[0])
+        if api_key is None or not hmac.compare_digest(presented, api_key.hashed_key):
+            return None
+        if not api_key.is_active:
+            return None
+        known_keys.keep(presented, api_key)
     touch_api_key(api_key=api_key)
     return Agent(name=api_key.name, scopes=frozenset(api_key.scopes), api_key_id=api_key.id)
 

@@ -265,6 +265,10 @@ SPECTACULAR_SETTINGS = {
 LOOP_URL = env.str("LOOP_URL", default="http://127.0.0.1:8000").rstrip("/")
 # A single upstream-style key from the environment, accepted beside the hashed keys.
 LOOP_API_KEY = env.str("LOOP_API_KEY", default="")
+# Each worker remembers a key that authenticated for this many seconds instead of looking it up
+# on every request. Revoking a key applies at once in the worker that did it, within this time in
+# the others. 0 looks every key up every time.
+LOOP_API_KEY_CACHE_SECONDS = env.float("LOOP_API_KEY_CACHE_SECONDS", default=5.0)
 # Status a signal's triage issue is born with: todo (agents triage it) or triage (humans first).
 LOOP_SIGNAL_INITIAL_STATUS = env.str("LOOP_SIGNAL_INITIAL_STATUS", default="todo")
 # How long a claim is held without a heartbeat before it returns to the queue.

@@ -21,14 +21,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_template_catalog():
-    """Each test starts without the previous test's templates cached (a flushed or rolled-back
-    database sends no signals)."""
+def _fresh_process_caches():
+    """Each test starts without the previous test's templates or API keys cached (a flushed or
+    rolled-back database sends no signals)."""
+    from accounts.authentication import known_keys
     from templates_app.selection import catalog
 
     catalog.clear()
+    known_keys.forget()
     yield
     catalog.clear()
+    known_keys.forget()
 
 
 @pytest.fixture(autouse=True)

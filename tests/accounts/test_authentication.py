@@ -95,3 +95,44 @@ def test_unknown_scope_is_refused():
 
     with pytest.raises(RuleViolation):
         create_api_key(name="bot", scopes=["root"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_known_key_is_not_looked_up_again_within_the_cache_time(django_assert_num_queries):
+    from accounts.authentication import authenticate_key
+
+    issued = create_api_key(name="bot")
+    assert authenticate_key(issued.plaintext).name == "bot"  # looked up, last use stamped
+    with django_assert_num_queries(0):
+        assert authenticate_key(issued.plaintext).name == "bot"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_revoking_in_this_process_applies_at_once_despite_the_cache():
+    from accounts.authentication import authenticate_key
+
+    issued = create_api_key(name="bot", scopes=["read"])
+    assert authenticate_key(issued.plaintext) is not None
+    revoke_api_key(api_key=ApiKey.objects.get())
+    assert authenticate_key(issued.plaintext) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_made_elsewhere_shows_after_the_cache_time(settings):
+    from accounts.authentication import authenticate_key
+
+    issued = create_api_key(name="bot", scopes=["read"])
+    assert authenticate_key(issued.plaintext).scopes == {"read"}
+    ApiKey.objects.update(scopes=["read", "write"])  # another server's write: no signal here
+    assert authenticate_key(issued.plaintext).scopes == {"read"}
+    settings.LOOP_API_KEY_CACHE_SECONDS = 0  # the kept copy is now too old
+    assert authenticate_key(issued.plaintext).scopes == {"read", "write"}
+
+
+def test_nothing_is_cached_inside_a_transaction(django_assert_num_queries):
+    from accounts.authentication import authenticate_key
+
+    issued = create_api_key(name="bot")
+    authenticate_key(issued.plaintext)
+    with django_assert_num_queries(1):
+        authenticate_key(issued.plaintext)
