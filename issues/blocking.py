@@ -34,12 +34,19 @@ def open_blockers_exist() -> ExpressionWrapper:
 
 _ISSUE, _RELATION = Issue._meta.db_table, IssueRelation._meta.db_table
 _FINISHED = ", ".join(f"'{status.value}'" for status in Issue.FINISHED_STATUSES)
-# ``open_blockers_exist`` written out: it runs whenever a blocker finishes, i.e. on most
-# completions of a claimed issue, where compiling the expression cost more than running it.
-# Rows whose value does not change are not rewritten.
+# The issues a blocker blocks, through either relation spelling (two %s: the blocker's id).
+# Indexed both ways: relation_unique_per_type (issue, related_issue, type), relation_related_type.
+_BLOCKED_BY_BLOCKER_SQL = f"""
+SELECT issue_id FROM {_RELATION} WHERE related_issue_id = %s AND type = 'blocked_by'
+UNION
+SELECT related_issue_id FROM {_RELATION} WHERE issue_id = %s AND type = 'blocks'
+"""
+# ``open_blockers_exist`` written out, for the issues ``{targets}`` selects: it runs whenever a
+# blocker finishes, i.e. on most completions of a claimed issue, where compiling the expression
+# cost more than running it. Rows whose value does not change are not rewritten.
 _REFRESH_SQL = f"""
 UPDATE {_ISSUE} SET is_blocked = NOT is_blocked
-WHERE id IN ({{ids}}) AND is_blocked <> (
+WHERE id IN ({{targets}}) AND is_blocked <> (
     EXISTS (SELECT 1 FROM {_RELATION} r JOIN {_ISSUE} b ON b.id = r.related_issue_id
             WHERE r.issue_id = {_ISSUE}.id AND r.type = 'blocked_by'
               AND b.status NOT IN ({_FINISHED}) AND b.deleted_at IS NULL)
@@ -48,6 +55,7 @@ WHERE id IN ({{ids}}) AND is_blocked <> (
                  AND b.status NOT IN ({_FINISHED}) AND b.deleted_at IS NULL)
 )
 """
+_REFRESH_BLOCKED_BY_SQL = _REFRESH_SQL.format(targets=_BLOCKED_BY_BLOCKER_SQL)
 
 
 def refresh_blocked(issue_ids: Iterable[str]) -> None:
@@ -55,26 +63,20 @@ def refresh_blocked(issue_ids: Iterable[str]) -> None:
     ids = list(set(issue_ids))
     if ids:
         with connection.cursor() as cursor:
-            cursor.execute(_REFRESH_SQL.format(ids=", ".join(["%s"] * len(ids))), ids)
+            cursor.execute(_REFRESH_SQL.format(targets=", ".join(["%s"] * len(ids))), ids)
 
 
-# Both spellings in one statement, written out: it runs on every completion of a claimed issue.
-# Indexed both ways: relation_unique_per_type (issue, related_issue, type), relation_related_type.
-_BLOCKED_BY_BLOCKER_SQL = """
-SELECT issue_id FROM {table} WHERE related_issue_id = %s AND type = %s
-UNION
-SELECT related_issue_id FROM {table} WHERE issue_id = %s AND type = %s
-"""
+def refresh_blocked_by(blocker_id: str) -> None:
+    """``refresh_blocked(blocked_issue_ids(blocker_id))`` in one statement: after the blocker was
+    finished, reopened, deleted or restored."""
+    with connection.cursor() as cursor:
+        cursor.execute(_REFRESH_BLOCKED_BY_SQL, [blocker_id, blocker_id])
 
 
 def blocked_issue_ids(blocker_id: str) -> set[str]:
     """Issues that ``blocker_id`` blocks, through either relation spelling."""
-    statement = _BLOCKED_BY_BLOCKER_SQL.format(
-        table=connection.ops.quote_name(IssueRelation._meta.db_table)
-    )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [blocker_id, IssueRelation.Type.BLOCKED_BY.value,
-                                   blocker_id, IssueRelation.Type.BLOCKS.value])
+        cursor.execute(_BLOCKED_BY_BLOCKER_SQL, [blocker_id, blocker_id])
         return {row[0] for row in cursor.fetchall()}
 
 

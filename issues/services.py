@@ -246,7 +246,7 @@ def update_issue(
             diff["labels"] = (sorted(before), sorted(after))
 
     if "status" in diff and _blocking_changed(old_status, new_status):
-        blocking.refresh_blocked(blocking.blocked_issue_ids(issue.pk))
+        blocking.refresh_blocked_by(issue.pk)
     if diff or note:
         record_event(issue, kind=event_kind, actor=actor, changes=diff, note=note)
     return issue
@@ -260,7 +260,7 @@ def delete_issue(*, issue_id: str, actor: str) -> None:
     issue.claim_token = None
     issue.lease_expires_at = None
     issue.save(update_fields=["deleted_at", "claim_token", "lease_expires_at", "updated_at"])
-    blocking.refresh_blocked(blocking.blocked_issue_ids(issue.pk))
+    blocking.refresh_blocked_by(issue.pk)
     record_event(issue, kind=IssueEvent.Kind.DELETED, actor=actor)
 
 
@@ -272,7 +272,8 @@ def restore_issue(*, issue_id: str, actor: str) -> Issue:
         raise NotFound("Deleted issue not found") from None
     issue.deleted_at = None
     issue.save(update_fields=["deleted_at", "updated_at"])
-    blocking.refresh_blocked(blocking.blocked_issue_ids(issue.pk) | {issue.pk})
+    blocking.refresh_blocked_by(issue.pk)
+    blocking.refresh_blocked([issue.pk])
     record_event(issue, kind=IssueEvent.Kind.RESTORED, actor=actor)
     return issue
 

@@ -202,8 +202,9 @@ def test_a_dispatch_costs_at_most_ten_statements(make_client, django_assert_max_
 
 @pytest.mark.django_db(transaction=True)
 def test_the_first_dispatch_pays_only_the_amortised_extras(make_client):
-    """A fresh key's last-use stamp, the due reclaim probe and loading the template catalog (kept
-    for LOOP_TEMPLATE_CACHE_SECONDS) add exactly three statements."""
+    """A fresh key's lookup (then remembered for LOOP_API_KEY_CACHE_SECONDS) and last-use stamp,
+    the due reclaim probe and loading the template catalog (kept for LOOP_TEMPLATE_CACHE_SECONDS)
+    add exactly four statements."""
     issue = rich_dispatch_setup()
     client = make_client(scopes=["dispatch"], name="budget")
     reclaim_throttle.reset()
@@ -212,7 +213,7 @@ def test_the_first_dispatch_pays_only_the_amortised_extras(make_client):
     assert response.json()["issue"]["id"] == issue.pk
     with CaptureQueriesContext(connection) as steady:
         assert client.get(NEXT).status_code == 200
-    assert len(first) == len(steady) + 3
+    assert len(first) == len(steady) + 4
 
 
 # --- GET /api/dispatch/queue ----------------------------------------------------------------------
