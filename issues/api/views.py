@@ -94,7 +94,9 @@ class IssueDetailApi(APIView):
     )
     def patch(self, request: Request, id: str) -> Response:
         issue_id = path_id(id, "Issue")
-        changes = plain(valid(s.IssueUpdateIn, request.data))
+        changes = s.plain_issue_update_in(request.data)
+        if changes is None:
+            changes = plain(valid(s.IssueUpdateIn, request.data))
         label_ids = changes.pop("label_ids", None)
         claim_token = changes.pop("claim_token", None)
         issue = services.update_issue(

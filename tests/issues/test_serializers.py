@@ -64,3 +64,51 @@ def test_wire_datetime_is_utc_with_z():
     moment = datetime(2026, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     assert wire_datetime(moment) == "2026-05-01T10:00:00Z"
     assert wire_datetime(None) is None
+
+
+TOKEN = "t" * 64
+COMPLETION_BODIES = [
+    {"status": "done", "claimToken": "abc"},
+    {"claimToken": "abc", "status": "canceled", "agentSummary": "did X", "agentSessionId": "s-1"},
+    {"status": "in_progress"},
+    {"agentSummary": None, "agentSessionId": ""},
+    {"agentSummary": "", "claimToken": TOKEN},
+    {},
+    # Everything below is refused or coerced by IssueUpdateIn, or carries other fields: the fast
+    # path must step aside and leave it to the serializer.
+    {"status": "finished"},
+    {"status": 3},
+    {"status": None},
+    {"status": "done\x00"},
+    {"claimToken": ""},
+    {"claimToken": None},
+    {"claimToken": TOKEN + "x"},
+    {"claimToken": 12},
+    {"agentSessionId": "s" * 201},
+    {"agentSummary": "bad \ud800 surrogate"},
+    {"agentSummary": ["list"]},
+    {"status": "done", "title": "also a title"},
+    {"status": "done", "unknownKey": 1},
+    ["status", "done"],
+    "done",
+    None,
+]
+
+
+@pytest.mark.parametrize("body", COMPLETION_BODIES)
+def test_plain_completion_bodies_validate_exactly_as_the_serializer_does(body):
+    from issues.api.serializers import IssueUpdateIn, plain_issue_update_in
+
+    fast = plain_issue_update_in(body)
+    serializer = IssueUpdateIn(data=body)
+    if fast is None:
+        return  # the view falls back to the serializer itself
+    assert serializer.is_valid(), serializer.errors
+    assert list(fast.items()) == list(serializer.validated_data.items())
+
+
+def test_the_common_completion_body_takes_the_fast_path():
+    from issues.api.serializers import plain_issue_update_in
+
+    assert plain_issue_update_in({"status": "done", "claimToken": "abc"}) == {
+        "status": "done", "claim_token": "abc"}
