@@ -1,94 +1,228 @@
-"""Queries whose shape never changes, compiled to SQL once per process instead of on every call.
+"""Statements whose shape never changes, compiled to SQL once per process instead of per call.
 
 Building a queryset and compiling it costs two to four times what PostgreSQL needs to run it
 (docs/benchmarks.md, "Where the time goes"); on the hot paths (authentication, dispatch, the
-completion PATCH) the same few shapes run on every request with only a value changing. A
-``PreparedQuery`` builds its queryset once, with placeholder values, keeps the compiled SQL and
-runs it with the real values; rows still come back as model instances with Django's field
-conversions (JSON, datetimes on SQLite) applied.
+completion PATCH, ingest) the same few shapes run on every request with only values changing.
 
-Only for querysets that select whole rows of one model (no ``select_related``, ``values()``,
-``only()`` or annotations; refused when compiled) and whose parameters are scalars.
+- ``PreparedQuery`` keeps a queryset's SQL, its column layout and Django's converters, and turns
+  each row into model instances the way ``QuerySet`` iteration does (``select_related``,
+  ``only()`` and annotations included).
+- ``insert`` writes one new row with the INSERT the ORM would issue (``insert_sql`` and
+  ``insert_params`` when the statement is to be combined with others), without per-call query
+  building; ``run_together`` sends several writes as one statement on PostgreSQL.
+
+All go through ``connection.cursor()``, so they are counted and logged like any other statement,
+and compiled statements are keyed by database vendor (test runs may see another backend than the
+server).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import connection
-from django.db.models import Model, QuerySet
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Field,
+    FloatField,
+    ForeignKey,
+    Model,
+    QuerySet,
+    TextField,
+)
+from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
 
 
 class Slot(str):
-    """A placeholder value: unique text nobody would store, found again in the compiled params."""
+    """A placeholder value: text nobody would store, found again in the compiled params."""
 
     def __new__(cls, name: str) -> Slot:
         return super().__new__(cls, f"\x00loop-slot:{name}\x00")
 
 
 @dataclass(frozen=True)
-class _Compiled:
+class _Select:
     sql: str
     params: tuple[Any, ...]
-    converters: dict[int, tuple[list[Any], Any]]
-    compiler: SQLCompiler
+    model: type[Model]
+    start: int
+    end: int
+    init_list: list[str]
+    related_populators: list[Any]
+    annotations: dict[str, int]
+    converters: list[tuple[int, list[Callable[..., Any]], Any]]
 
 
 class PreparedQuery(Generic[M]):
-    """``build(**slots)`` returns the queryset, with each keyword standing for a value given at run
-    time: ``PreparedQuery(lambda pk: Issue.objects.filter(pk=pk), "pk").first(pk="...")``.
+    """``build(**slots)`` returns the queryset, each keyword standing for a value given at run
+    time: ``PreparedQuery(lambda pk: Issue.objects.filter(pk=pk)[:1], "pk").first(pk="...")``.
 
-    Rows are turned into instances the way QuerySet iteration does it (the field converters the
-    compiler chose, then ``Model.from_db``), minus the per-call query building."""
+    Parameters must be scalars used as whole values (not inside LIKE patterns or lists)."""
 
     def __init__(self, build: Callable[..., QuerySet[M]], *names: str) -> None:
         self._build = build
         self._names = names
-        self._model: type[M] | None = None
-        self._compiled: dict[str, _Compiled] = {}
+        self._slots = {Slot(name): name for name in names}
+        self._compiled: dict[str, _Select] = {}
 
-    def _statement(self) -> _Compiled:
-        # Keyed by vendor: a process normally sees one database, test runs may see another.
-        key = connection.vendor
-        compiled = self._compiled.get(key)
+    def _statement(self) -> _Select:
+        compiled = self._compiled.get(connection.vendor)
         if compiled is None:
-            queryset = self._build(**{name: Slot(name) for name in self._names})
-            self._model = queryset.model
-            compiler = queryset.query.get_compiler(connection=connection)
-            # Compiled where it is first run: select_for_update insists on a transaction then.
-            sql, params = compiler.as_sql()
-            columns = [column for column, _, _ in compiler.select]
-            if [getattr(column, "target", None) for column in columns] != list(
-                self._model._meta.concrete_fields
-            ):
-                raise ValueError("PreparedQuery needs whole rows of one model, in field order")
-            compiled = self._compiled[key] = _Compiled(
-                sql=sql,
-                params=tuple(params),
-                converters=compiler.get_converters(columns),
-                compiler=compiler,
-            )
+            compiled = self._compiled[connection.vendor] = self._compile()
         return compiled
 
+    def _compile(self) -> _Select:
+        queryset = self._build(**{name: Slot(name) for name in self._names})
+        compiler = queryset.query.get_compiler(connection=connection)
+        # Compiled where it is first run: select_for_update insists on a transaction then.
+        sql, params = compiler.as_sql()
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        converters = compiler.get_converters([column for column, _, _ in select])
+        return _Select(
+            sql=sql,
+            params=tuple(params),
+            model=klass_info["model"],
+            start=start,
+            end=end,
+            init_list=[column.target.attname for column, _, _ in select[start:end]],
+            related_populators=get_related_populators(klass_info, select, connection.alias),
+            annotations=dict(compiler.annotation_col_map or {}),
+            converters=[(pos, convs, expr) for pos, (convs, expr) in converters.items()],
+        )
+
     def all(self, **values: Any) -> list[M]:
-        compiled = self._statement()
-        by_slot = {Slot(name): values[name] for name in self._names}
-        bound: Sequence[Any] = [
-            by_slot.get(value, value) if isinstance(value, str) else value
-            for value in compiled.params
+        statement = self._statement()
+        slots = self._slots
+        params = [
+            values[slots[value]] if isinstance(value, str) and value in slots else value
+            for value in statement.params
         ]
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, bound)
+            cursor.execute(statement.sql, params)
             rows = cursor.fetchall()
-        if compiled.converters:
-            rows = compiled.compiler.apply_converters(rows, compiled.converters)
-        model = self._model
-        return [model.from_db(connection.alias, None, row) for row in rows]
+        db = connection.alias
+        found: list[M] = []
+        for fetched in rows:
+            row = list(fetched)
+            for pos, convs, expr in statement.converters:
+                value = row[pos]
+                for convert in convs:
+                    value = convert(value, expr, connection)
+                row[pos] = value
+            obj = statement.model.from_db(db, statement.init_list, row[statement.start:statement.end])
+            for populator in statement.related_populators:
+                populator.populate(row, obj)
+            for name, pos in statement.annotations.items():
+                setattr(obj, name, row[pos])
+            found.append(obj)  # type: ignore[arg-type]
+        return found
 
     def first(self, **values: Any) -> M | None:
         rows = self.all(**values)
         return rows[0] if rows else None
+
+
+_INSERTS: dict[tuple[Any, ...], tuple[str, list[Field[Any, Any]]]] = {}
+# Fields whose database value is the Python value itself when it is exactly this type (or None):
+# their get_db_prep_save is a chain of identity conversions on every backend Loop runs on.
+# (Not integers: PostgreSQL's backend wraps them in typed adapters.)
+_PLAIN_TYPES: dict[type[Field[Any, Any]], type] = {
+    CharField: str,
+    TextField: str,
+    FloatField: float,
+    BooleanField: bool,
+}
+_PLAIN: dict[Field[Any, Any], type | None] = {}
+
+
+def _plain_type(field: Field[Any, Any]) -> type | None:
+    if field not in _PLAIN:
+        target = field.target_field if isinstance(field, ForeignKey) else field
+        _PLAIN[field] = _PLAIN_TYPES.get(type(target))
+    return _PLAIN[field]
+
+
+def insert_sql(
+    model: type[Model], *, inline: tuple[tuple[str, str], ...] = ()
+) -> tuple[str, list[Field[Any, Any]]]:
+    """The INSERT ``Model.save(force_insert=True)`` issues for a new row whose primary key is set,
+    and the fields whose values it takes as parameters, in order. ``inline`` names fields written
+    as the given SQL instead (``(("number", "nextval('seq')"),)``); a ``RETURNING`` of their
+    values is added."""
+    key = (model, connection.vendor, inline)
+    compiled = _INSERTS.get(key)
+    if compiled is None:
+        meta = model._meta
+        if meta.auto_field is not None:
+            raise ValueError("insert_sql() is for models without an auto-increment key")
+        written = {name: sql for name, sql in inline}
+        fields = [field for field in meta.local_concrete_fields if not field.generated]
+        quote = connection.ops.quote_name
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            quote(meta.db_table),
+            ", ".join(quote(field.column) for field in fields),
+            ", ".join(written.get(field.name, "%s") for field in fields),
+        )
+        if written:
+            sql += " RETURNING " + ", ".join(quote(meta.get_field(name).column) for name in written)
+        compiled = _INSERTS[key] = (sql, [field for field in fields if field.name not in written])
+    return compiled
+
+
+def insert_params(obj: Model, fields: list[Field[Any, Any]]) -> list[Any]:
+    """The values ``save`` would write: each field's ``pre_save`` (``auto_now_add`` and
+    ``auto_now`` stamp the time) prepared for the database by the field."""
+    if obj.pk is None:
+        raise ValueError("the row's primary key must be set before it is inserted")
+    params = []
+    for field in fields:
+        plain = _plain_type(field)
+        if plain is not None:  # pre_save of these fields is reading the attribute
+            value = getattr(obj, field.attname)
+            if value is None or type(value) is plain:
+                params.append(value)
+                continue
+        params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    return params
+
+
+def mark_saved(obj: Model) -> None:
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def insert(obj: Model) -> None:
+    """``obj.save(force_insert=True)`` for a new row with its primary key already set, without
+    building the query each time. No model signals are sent: use it only for models nothing
+    listens to (tests/signals_app/test_services.py and tests/loop_project/test_db.py check)."""
+    sql, fields = insert_sql(type(obj))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, insert_params(obj, fields))
+    mark_saved(obj)
+
+
+Statement = tuple[str, list[Any]]
+
+
+def run_together(main: Statement, *more: Statement) -> list[tuple[Any, ...]]:
+    """Run ``main`` and then ``more``, and return ``main``'s RETURNING rows. On PostgreSQL they are
+    one statement (one round trip): ``more`` become data-modifying CTEs, which always run to
+    completion, and foreign keys (deferred, as Django creates them) are checked at commit as
+    before. Elsewhere, one statement after another."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and more:
+            ctes = ", ".join(f"loop_w{index} AS ({sql})" for index, (sql, _) in enumerate(more))
+            params = [value for _, values in more for value in values]
+            cursor.execute(f"WITH {ctes} {main[0]}", params + main[1])
+            return cursor.fetchall() if cursor.description else []
+        cursor.execute(*main)
+        rows = cursor.fetchall() if cursor.description else []
+        for statement in more:
+            cursor.execute(*statement)
+        return rows

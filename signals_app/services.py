@@ -40,7 +40,7 @@ from issues.numbering import SEQUENCE_NAME, next_issue_number
 from issues.ranking import dispatch_rank
 from loop_project.errors import RuleViolation, ServiceUnavailable
 from signals_app.models import Signal
-from signals_app.sql import CompiledSelect, insert_params, insert_sql, mark_saved, run_together
+from loop_project.db import PreparedQuery, insert_params, insert_sql, mark_saved, run_together
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def _stored_delivery_query(source: str, delivery_id: str) -> QuerySet[Signal]:
     ]
 
 
-_STORED_DELIVERY = CompiledSelect(_stored_delivery_query, "source", "delivery_id")
+_STORED_DELIVERY = PreparedQuery(_stored_delivery_query, "source", "delivery_id")
 
 
 def _stored_delivery(source: str, delivery_id: str) -> Signal | None:
@@ -194,7 +194,7 @@ def _latest_issue_query(fingerprint: str) -> QuerySet[Issue]:
 # Building and compiling this query is most of its cost (~2 ms of CPU against ~0.5 ms to run it,
 # measured in docs/benchmarks.md), and it is the same statement on every ingest. Compiled on
 # first use, which is inside the ingest transaction, as ``select_for_update`` requires.
-_LATEST_ISSUE = CompiledSelect(_latest_issue_query, "fingerprint")
+_LATEST_ISSUE = PreparedQuery(_latest_issue_query, "fingerprint")
 
 
 def _latest_issue_for(fingerprint: str) -> Issue | None:

@@ -58,6 +58,13 @@ def test_select_for_update_compiles_inside_a_transaction():
         assert locked.first(pk=issue.pk).pk == issue.pk
 
 
-def test_partial_rows_are_refused():
-    with pytest.raises(ValueError, match="whole rows"):
-        PreparedQuery(lambda pk: Issue.objects.filter(pk=pk).only("id"), "pk").all(pk="x")
+def test_partial_rows_and_related_rows_load_as_the_orm_loads_them():
+    parent = IssueFactory(title="parent")
+    child = IssueFactory(parent=parent, title="child")
+    only = PreparedQuery(lambda pk: Issue.objects.filter(pk=pk).only("id", "title"), "pk")
+    loaded = only.first(pk=child.pk)
+    assert loaded.title == "child" and loaded.get_deferred_fields() >= {"description", "status"}
+    joined = PreparedQuery(lambda pk: Issue.objects.select_related("parent").filter(pk=pk), "pk")
+    with_parent = joined.first(pk=child.pk)
+    assert with_parent.parent.title == "parent"  # no second query: loaded with the row
+    assert _fields(with_parent.parent) == _fields(Issue.objects.get(pk=parent.pk))

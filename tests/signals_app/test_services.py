@@ -261,7 +261,7 @@ def test_inserted_rows_are_what_was_built():
 
 
 def test_nothing_listens_to_saves_of_the_rows_ingest_inserts():
-    # signals_app.sql.insert writes rows without Model.save(), so no pre/post_save is sent; a
+    # loop_project.db.insert writes rows without Model.save(), so no pre/post_save is sent; a
     # receiver added for these models would have to be called from ingest explicitly.
     from django.db.models.signals import post_save, pre_save
 
@@ -293,7 +293,7 @@ def test_grouped_signal_is_stored_with_the_counted_occurrence():
 
 
 def test_insert_params_are_what_the_fields_prepare():
-    from signals_app.sql import insert_params, insert_sql
+    from loop_project.db import insert_params, insert_sql
 
     result = ingest(source_id="evt-1", delivery_id="d-1", fingerprint="ci:fp", project_id=None)
     for obj in (result.signal, result.issue):
