@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from issues.models import Issue, IssueEvent
+from loop_project.db import insert
 
 SYSTEM = "system"
 
@@ -33,10 +34,13 @@ def _plain(value: Any) -> Any:
 def record_event(
     issue: Issue, *, kind: str, actor: str, changes: dict[str, tuple[Any, Any]] | None = None, note: str = ""
 ) -> IssueEvent:
-    return IssueEvent.objects.create(
+    event = IssueEvent(
         issue=issue,
         kind=kind,
         actor=actor,
         changes={field: [_plain(old), _plain(new)] for field, (old, new) in (changes or {}).items()},
         note=note,
     )
+    # Written on every change of every issue: with the INSERT compiled once (loop_project/db.py).
+    insert(event)
+    return event

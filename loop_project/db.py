@@ -151,26 +151,33 @@ def _plain_type(field: Field[Any, Any]) -> type | None:
 def insert_sql(
     model: type[Model], *, inline: tuple[tuple[str, str], ...] = ()
 ) -> tuple[str, list[Field[Any, Any]]]:
-    """The INSERT ``Model.save(force_insert=True)`` issues for a new row whose primary key is set,
-    and the fields whose values it takes as parameters, in order. ``inline`` names fields written
-    as the given SQL instead (``(("number", "nextval('seq')"),)``); a ``RETURNING`` of their
-    values is added."""
+    """The INSERT ``Model.save(force_insert=True)`` issues for a new row, and the fields whose
+    values it takes as parameters, in order. ``inline`` names fields written as the given SQL
+    instead (``(("number", "nextval('seq')"),)``); a ``RETURNING`` of their values is added. For a
+    model with an auto-increment key, the key is left to the database and returned instead."""
     key = (model, connection.vendor, inline)
     compiled = _INSERTS.get(key)
     if compiled is None:
         meta = model._meta
-        if meta.auto_field is not None:
-            raise ValueError("insert_sql() is for models without an auto-increment key")
+        auto = meta.auto_field
+        if auto is not None and (inline or not connection.features.can_return_columns_from_insert):
+            raise ValueError("insert_sql() needs INSERT ... RETURNING for an auto-increment key")
         written = {name: sql for name, sql in inline}
+        if auto is not None:
+            written[auto.name] = "DEFAULT"  # hence RETURNING the key below
         fields = [field for field in meta.local_concrete_fields if not field.generated]
+        if auto is not None:
+            fields = [field for field in fields if field is not auto]
+            written.pop(auto.name)
         quote = connection.ops.quote_name
         sql = "INSERT INTO {} ({}) VALUES ({})".format(
             quote(meta.db_table),
             ", ".join(quote(field.column) for field in fields),
             ", ".join(written.get(field.name, "%s") for field in fields),
         )
-        if written:
-            sql += " RETURNING " + ", ".join(quote(meta.get_field(name).column) for name in written)
+        returned = [*written, *([auto.name] if auto is not None else [])]
+        if returned:
+            sql += " RETURNING " + ", ".join(quote(meta.get_field(name).column) for name in returned)
         compiled = _INSERTS[key] = (sql, [field for field in fields if field.name not in written])
     return compiled
 
@@ -178,7 +185,7 @@ def insert_sql(
 def insert_params(obj: Model, fields: list[Field[Any, Any]]) -> list[Any]:
     """The values ``save`` would write: each field's ``pre_save`` (``auto_now_add`` and
     ``auto_now`` stamp the time) prepared for the database by the field."""
-    if obj.pk is None:
+    if obj.pk is None and obj._meta.auto_field is None:
         raise ValueError("the row's primary key must be set before it is inserted")
     params = []
     for field in fields:
@@ -204,6 +211,8 @@ def insert(obj: Model) -> None:
     sql, fields = insert_sql(type(obj))
     with connection.cursor() as cursor:
         cursor.execute(sql, insert_params(obj, fields))
+        if obj._meta.auto_field is not None:
+            obj.pk = cursor.fetchone()[0]
     mark_saved(obj)
 
 

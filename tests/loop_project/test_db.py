@@ -68,3 +68,16 @@ def test_partial_rows_and_related_rows_load_as_the_orm_loads_them():
     with_parent = joined.first(pk=child.pk)
     assert with_parent.parent.title == "parent"  # no second query: loaded with the row
     assert _fields(with_parent.parent) == _fields(Issue.objects.get(pk=parent.pk))
+
+
+def test_insert_of_a_row_with_an_auto_increment_key_returns_the_key():
+    from issues.models import IssueEvent
+    from loop_project.db import insert
+
+    issue = IssueFactory()
+    event = IssueEvent(issue=issue, kind="updated", actor="system", changes={"a": [1, None]})
+    insert(event)
+    stored = IssueEvent.objects.get(pk=event.pk)
+    assert (stored.issue_id, stored.kind, stored.changes, stored.note) == (
+        issue.pk, "updated", {"a": [1, None]}, "")
+    assert stored.created_at == event.created_at and event._state.adding is False

@@ -265,7 +265,7 @@ def test_nothing_listens_to_saves_of_the_rows_ingest_inserts():
     # receiver added for these models would have to be called from ingest explicitly.
     from django.db.models.signals import post_save, pre_save
 
-    for model in (Issue, Signal):
+    for model in (Issue, Signal, IssueEvent):
         assert not pre_save.has_listeners(model) and not post_save.has_listeners(model)
 
 
