@@ -26,6 +26,7 @@ from dispatch import sql
 from issues.audit import SYSTEM, record_event
 from issues.models import Comment, Issue, IssueEvent
 from issues.services import add_comment
+from loop_project.db import fetch_whole_rows
 from loop_project.errors import Conflict, NotFound, ServiceUnavailable
 from templates_app.rendering import render_prompt
 from templates_app.selection import select_template
@@ -162,7 +163,7 @@ def claim_next_issue(*, agent_name: str, project_id: str | None = None) -> Claim
 def _claim_skip_locked(params: dict) -> Issue | None:
     """One statement, atomic on its own: pick, lock, claim and audit (dispatch/sql.py)."""
     statement = sql.claim_next(with_project=params["project_id"] is not None)
-    rows = list(Issue.objects.raw(statement, params))
+    rows = fetch_whole_rows(Issue, statement, params)
     return rows[0] if rows else None
 
 
@@ -177,7 +178,7 @@ def _claim_compare_and_set(params: dict) -> Issue | None:
             row = cursor.fetchone()
         if row is None:
             return None
-        rows = list(Issue.objects.raw(sql.claim_if_still_eligible(), {**params, "candidate_id": row[0]}))
+        rows = fetch_whole_rows(Issue, sql.claim_if_still_eligible(), {**params, "candidate_id": row[0]})
         if rows:
             issue = rows[0]
             record_event(

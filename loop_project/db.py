@@ -128,6 +128,37 @@ class PreparedQuery(Generic[M]):
         return rows[0] if rows else None
 
 
+_WHOLE_ROW_CONVERTERS: dict[tuple[type[Model], str], list[tuple[int, list[Any], Any]]] = {}
+
+
+def fetch_whole_rows(model: type[M], sql: str, params: Any) -> list[M]:
+    """Run hand-written ``sql`` that returns every concrete column of ``model`` in field order
+    (``RETURNING`` of a claim, say) and build instances as QuerySet iteration would: what
+    ``Manager.raw`` does, without working out the column mapping and converters on every call."""
+    key = (model, connection.vendor)
+    converters = _WHOLE_ROW_CONVERTERS.get(key)
+    if converters is None:
+        table = model._meta.db_table
+        columns = [field.get_col(table) for field in model._meta.concrete_fields]
+        found = model._base_manager.none().query.get_compiler(connection=connection).get_converters(columns)
+        converters = _WHOLE_ROW_CONVERTERS[key] = [
+            (pos, convs, expr) for pos, (convs, expr) in found.items()
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    loaded = []
+    for fetched in rows:
+        row = list(fetched)
+        for pos, convs, expr in converters:
+            value = row[pos]
+            for convert in convs:
+                value = convert(value, expr, connection)
+            row[pos] = value
+        loaded.append(model.from_db(connection.alias, None, row))
+    return loaded
+
+
 _INSERTS: dict[tuple[Any, ...], tuple[str, list[Field[Any, Any]]]] = {}
 # Fields whose database value is the Python value itself when it is exactly this type (or None):
 # their get_db_prep_save is a chain of identity conversions on every backend Loop runs on.

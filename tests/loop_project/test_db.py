@@ -81,3 +81,13 @@ def test_insert_of_a_row_with_an_auto_increment_key_returns_the_key():
     assert (stored.issue_id, stored.kind, stored.changes, stored.note) == (
         issue.pk, "updated", {"a": [1, None]}, "")
     assert stored.created_at == event.created_at and event._state.adding is False
+
+
+def test_fetch_whole_rows_builds_what_the_orm_loads():
+    from loop_project.db import fetch_whole_rows
+
+    issue = IssueFactory(signal_payload={"k": [1]}, hypothesis={"confidence": 0.9})
+    columns = ", ".join(f.column for f in Issue._meta.concrete_fields)
+    [loaded] = fetch_whole_rows(Issue, f"SELECT {columns} FROM issues_issue WHERE id = %s", [issue.pk])
+    assert _fields(loaded) == _fields(Issue.all_objects.get(pk=issue.pk))
+    assert fetch_whole_rows(Issue, f"SELECT {columns} FROM issues_issue WHERE id = %s", ["none"]) == []
