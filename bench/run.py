@@ -177,6 +177,31 @@ def reset_claims(database_dsn: str) -> None:
         conn.execute("VACUUM (ANALYZE) issues_issueevent")
 
 
+def reset_backlog(database_dsn: str) -> None:
+    """Put a drained (or partly drained) seeded backlog back as it was seeded: every claimed or
+    completed issue todo again, the claim and completion audit rows gone, ``is_blocked`` from the
+    definition. So each dispatch run on a small backlog starts from the full queue instead of
+    what the previous run left (at 1k, one agent drains it). Run the database checks first."""
+    with psycopg.connect(database_dsn, autocommit=True) as conn:
+        conn.execute("DELETE FROM issues_issueevent WHERE kind IN ('claimed', 'updated')")
+        conn.execute(
+            "UPDATE issues_issue SET status = 'todo', claim_token = NULL, claimed_by = NULL, "
+            "claimed_at = NULL, lease_expires_at = NULL, dispatch_attempts = 0, "
+            "completed_at = NULL, updated_at = created_at WHERE status IN ('in_progress', 'done')"
+        )
+        conn.execute(
+            """
+            UPDATE issues_issue i SET is_blocked = EXISTS (
+                SELECT 1 FROM issues_issuerelation r JOIN issues_issue b ON b.id = r.related_issue_id
+                WHERE r.issue_id = i.id AND r.type = 'blocked_by'
+                  AND b.status NOT IN ('done', 'canceled') AND b.deleted_at IS NULL)
+            WHERE i.status = 'todo'
+            """
+        )
+        conn.execute("VACUUM (ANALYZE) issues_issue")
+        conn.execute("VACUUM (ANALYZE) issues_issueevent")
+
+
 def database_checks(database_dsn: str) -> dict[str, int]:
     """Correctness as the database sees it, after the runs on one backlog."""
     with psycopg.connect(database_dsn) as conn:
@@ -350,15 +375,30 @@ class Bench:
                         name=f"queue deep page {label}", target=target[0], key=keys[0], offset=deep,
                         requests=n, max_seconds=secs, report=say)),
                         scenario="queue_deep", size=size, clients=1)
-                # Dispatch: 1, 4, 16 agents.
+                # Dispatch: 1, 4, 16 agents. Backlogs small enough to drain are put back as
+                # seeded before each run (checked first), so no run starts from a drained queue.
+                drain = size <= plan.sixteen_cap
+                first_run = True
+
+                def fresh_queue() -> loadgen.DispatchState:
+                    nonlocal first_run
+                    if first_run or not drain:
+                        first_run = False
+                        return state
+                    self.check_db(f"{label} before reset", database_checks(db_url))
+                    reset_backlog(db_url)
+                    return loadgen.DispatchState(blocker_of=seeded.blocker_of)
+
                 for agents, (n, secs) in ((1, plan.one_agent), (4, plan.four_agents)):
                     if not self.wants("dispatch"):
                         break
+                    state = fresh_queue()
                     result = self.timed([loop], lambda: loadgen.dispatch_run(
                         name=f"dispatch {agents} agent(s) {label}", targets=target, keys=keys,
                         agents=agents, max_claims=n, max_seconds=secs, state=state, report=say))
                     self.record(result, scenario="dispatch", size=size, clients=agents)
-                drain = size <= plan.sixteen_cap
+                if self.wants("dispatch"):
+                    state = fresh_queue()
                 result = None if not self.wants("dispatch") else self.timed([loop], lambda: loadgen.dispatch_run(
                     name=f"dispatch 16 agents {label}", targets=target, keys=keys, agents=AGENTS,
                     max_claims=size if drain else plan.sixteen_bounded,
@@ -442,7 +482,10 @@ class Bench:
                                         pg_port=5432, pg_user="postgres", pool_size=20)
                     bouncer.start()
                     serve_url = f"postgres://postgres@127.0.0.1:{PORT_PGBOUNCER}/{BENCH_DB}"
-                    extra = {"DATABASE_DISABLE_SERVER_SIDE_CURSORS": "true"}
+                    # Transaction pooling: no server-side cursors, no prepared statements
+                    # (PgBouncer before 1.21 cannot carry them from one transaction to the next).
+                    extra = {"DATABASE_DISABLE_SERVER_SIDE_CURSORS": "true",
+                             "DATABASE_PREPARE_THRESHOLD": "0"}
                 for port, suffix in ((PORT_LOOP, "a"), (PORT_LOOP_B, "b")):
                     servers.append(self.gunicorn(f"scale-{'pgb-' if via_pgbouncer else ''}{suffix}",
                                                  port, self.server_env(serve_url, **extra)))

@@ -10,12 +10,12 @@ is nothing), so ``{% if siblings %}`` works under StrictUndefined.
 Queries, each at most once per issue (``IssueFacts`` loads lazily and caches on the issue
 instance, so template selection and rendering share them within one dispatch):
 
-1. labels of the issue;
+1. together: the labels of the issue; the related issues (siblings, same parent, when the issue
+   has a parent, else its children); the blocking relations in both directions, with the issue
+   at the other end;
 2. the parent (only when the issue has one);
 3. the project with its goal: the headline goal, else its most recent active goal (only when the
-   issue has a project);
-4. the related issues: siblings (same parent) when the issue has a parent, else its children;
-5. the blocking relations in both directions, with the issue at the other end.
+   issue has a project).
 
 They run on every dispatch, so they are written out as SQL (portable between PostgreSQL and
 SQLite) and read into plain rows: building and compiling the equivalent ORM queries cost several
@@ -76,31 +76,34 @@ class IssueBrief:
 _ISSUE, _LABEL, _ISSUE_LABEL, _RELATION, _PROJECT, _GOAL = (
     model._meta.db_table for model in (Issue, Label, IssueLabel, IssueRelation, Project, Goal)
 )
-_LABELS_SQL = f"""
-SELECT l.id, l.name, l.color
+# Labels, related issues and blocking relations in one statement, one row kind each:
+#   0  a live label of the issue:          id, name (as title), color (as extra)
+#   1  a related issue (see ``related``):  id, number, title, type, status, priority, agent_summary
+#   2  a blocking relation with the live issue at its other end: that issue's id, number, title,
+#      type, status; the relation's type (as extra), whether it is stored on this issue
+#      (outgoing), and its created_at and id (the order relations are listed in)
+# Ordering within each kind is done in Python; related issues are capped here, in number order.
+# The first branch names every column's type (PostgreSQL types a UNION from its first rows).
+_FACTS_SQL = f"""
+SELECT 0, l.id, CAST(NULL AS INTEGER), l.name, CAST(NULL AS TEXT), CAST(NULL AS TEXT),
+       CAST(NULL AS INTEGER), CAST(NULL AS TEXT), l.color, CAST(NULL AS INTEGER),
+       CAST(NULL AS TIMESTAMP WITH TIME ZONE), CAST(NULL AS TEXT)
 FROM {_LABEL} l JOIN {_ISSUE_LABEL} il ON il.label_id = l.id
 WHERE il.issue_id = %s AND l.deleted_at IS NULL
-ORDER BY l.name, l.id
-"""
-# Live issues under a parent, except this one, in number order.
-_RELATED_SQL = f"""
-SELECT id, number, title, type, status, priority, agent_summary
-FROM {_ISSUE}
-WHERE parent_id = %s AND id <> %s AND deleted_at IS NULL
-ORDER BY number
-LIMIT {RELATED_LIMIT}
-"""
-# Blocking relations stored on this issue (it is ``issue``) and on others (it is
-# ``related_issue``), with the live issue at the other end, in the order they were made.
-_RELATIONS_SQL = f"""
-SELECT r.created_at, r.id, r.type, 1, o.id, o.number, o.title, o.type, o.status
+UNION ALL
+SELECT 1, s.id, s.number, s.title, s.type, s.status, s.priority, s.agent_summary,
+       NULL, NULL, NULL, NULL
+FROM (SELECT id, number, title, type, status, priority, agent_summary FROM {_ISSUE}
+      WHERE parent_id = %s AND id <> %s AND deleted_at IS NULL
+      ORDER BY number LIMIT {RELATED_LIMIT}) s
+UNION ALL
+SELECT 2, o.id, o.number, o.title, o.type, o.status, NULL, NULL, r.type, 1, r.created_at, r.id
 FROM {_RELATION} r JOIN {_ISSUE} o ON o.id = r.related_issue_id
 WHERE r.issue_id = %s AND r.type IN ('blocks', 'blocked_by') AND o.deleted_at IS NULL
 UNION ALL
-SELECT r.created_at, r.id, r.type, 0, o.id, o.number, o.title, o.type, o.status
+SELECT 2, o.id, o.number, o.title, o.type, o.status, NULL, NULL, r.type, 0, r.created_at, r.id
 FROM {_RELATION} r JOIN {_ISSUE} o ON o.id = r.issue_id
 WHERE r.related_issue_id = %s AND r.type IN ('blocks', 'blocked_by') AND o.deleted_at IS NULL
-ORDER BY 1, 2
 """
 # The live project and its goal: the headline goal while it is live, else the project's most
 # recent active goal.
@@ -138,14 +141,32 @@ class IssueFacts:
     _has_failed_sessions: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    # --- labels ------------------------------------------------------------------------------
+    # --- labels, related issues, blocking relations: loaded together ---------------------------
+
+    def _load_facts(self) -> None:
+        pk = self.issue.pk
+        rows = _rows(_FACTS_SQL, [pk, self.issue.parent_id or pk, pk, pk, pk])
+        labels, related, relations = [], [], []
+        for kind, *row in rows:
+            (labels, related, relations)[kind].append(row)
+        self._label_rows = [
+            {"id": row[0], "name": row[2], "color": row[7]}
+            for row in sorted(labels, key=lambda row: (row[2], row[0]))
+        ]
+        self._related = [
+            IssueBrief(*row[:7]) for row in sorted(related, key=lambda row: row[1])
+        ]
+        blocking: dict[str, IssueBrief] = {}
+        blocked_by: dict[str, IssueBrief] = {}
+        for row in sorted(relations, key=lambda row: (row[9], row[10])):
+            brief = IssueBrief(*row[:5])
+            this_blocks_other = (row[7] == IssueRelation.Type.BLOCKS) == bool(row[8])
+            (blocking if this_blocks_other else blocked_by).setdefault(brief.pk, brief)
+        self._relations = list(blocking.values()), list(blocked_by.values())
 
     def labels(self) -> list[dict[str, str]]:
         if self._label_rows is None:
-            self._label_rows = [
-                {"id": label_id, "name": name, "color": color}
-                for label_id, name, color in _rows(_LABELS_SQL, [self.issue.pk])
-            ]
+            self._load_facts()
         return self._label_rows
 
     def label_names(self) -> set[str]:
@@ -190,10 +211,7 @@ class IssueFacts:
         """Siblings (same parent, not this issue) when the issue has a parent, else its children;
         live ones only, in number order, at most ``RELATED_LIMIT``."""
         if self._related is None:
-            parent_id = self.issue.parent_id or self.issue.pk
-            self._related = [
-                IssueBrief(*row) for row in _rows(_RELATED_SQL, [parent_id, self.issue.pk])
-            ]
+            self._load_facts()
         return self._related
 
     def has_failed_sessions(self) -> bool:
@@ -225,18 +243,8 @@ class IssueFacts:
         """(issues this one blocks, issues blocking this one). "A blocks B" and "B blocked_by A"
         mean the same thing, so both stored directions are read. Deleted issues are left out."""
         if self._relations is None:
-            self._relations = self._load_relations()
+            self._load_facts()
         return self._relations
-
-    def _load_relations(self) -> tuple[list[IssueBrief], list[IssueBrief]]:
-        pk = self.issue.pk
-        blocking: dict[str, IssueBrief] = {}
-        blocked_by: dict[str, IssueBrief] = {}
-        for _, _, relation_type, outgoing, *other in _rows(_RELATIONS_SQL, [pk, pk]):
-            brief = IssueBrief(*other)
-            this_blocks_other = (relation_type == IssueRelation.Type.BLOCKS) == bool(outgoing)
-            (blocking if this_blocks_other else blocked_by).setdefault(brief.pk, brief)
-        return list(blocking.values()), list(blocked_by.values())
 
 
 def facts_for(issue: Issue) -> IssueFacts:

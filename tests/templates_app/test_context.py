@@ -147,8 +147,8 @@ def _neighbourhood(size: int) -> Issue:
 @pytest.mark.parametrize("size", [1, 8])
 def test_context_takes_a_fixed_number_of_queries(size, django_assert_num_queries):
     issue = _neighbourhood(size)
-    # labels, parent+project+goal, project's active goal (no headline goal), siblings, relations
-    with django_assert_num_queries(5):
+    # labels + siblings + relations, parent, project with its goal
+    with django_assert_num_queries(3):
         context = build_context(issue=issue, meta=META)
     assert len(context["siblings"]) == size and len(context["blockedBy"]) == size
 
@@ -157,5 +157,5 @@ def test_facts_are_shared_between_selection_and_rendering(django_assert_num_quer
     issue = _neighbourhood(2)
     facts_for(issue).labels()
     facts_for(issue).has_failed_sessions()
-    with django_assert_num_queries(3):  # labels and siblings already loaded
+    with django_assert_num_queries(2):  # labels, siblings and relations already loaded
         build_context(issue=issue, meta=META)
