@@ -19,6 +19,7 @@ from issues.audit import record_event
 from issues.models import Comment, Goal, Issue, IssueEvent, IssueLabel, IssueRelation, Label, Project
 from issues.numbering import next_issue_number
 from issues.ranking import GOAL_BONUS, dispatch_rank
+from loop_project import db
 from loop_project.db import PreparedQuery
 from loop_project.errors import Conflict, NotFound, RuleViolation
 
@@ -232,7 +233,7 @@ def update_issue(
         issue.dispatch_rank = _rank_for(issue)
         written.add("dispatch_rank")
     # Only what changed (three of the columns are JSON documents); updated_at always.
-    issue.save(update_fields=[*sorted(written), "updated_at"])
+    db.update(issue, [*sorted(written), "updated_at"])
 
     if label_ids is not None:
         labels = _resolve_labels(label_ids)

@@ -17,11 +17,11 @@ server).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import (
     BooleanField,
     CharField,
@@ -228,6 +228,33 @@ def insert_params(obj: Model, fields: list[Field[Any, Any]]) -> list[Any]:
                 continue
         params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
     return params
+
+
+_UPDATES: dict[tuple[Any, ...], tuple[str, list[Field[Any, Any]]]] = {}
+
+
+def update(obj: Model, names: Sequence[str]) -> None:
+    """``obj.save(update_fields=names)`` with the UPDATE compiled once per field list (``auto_now``
+    fields among ``names`` are stamped, as save does). No model signals are sent. Raises
+    ``DatabaseError`` when the row is gone, as save does."""
+    key = (type(obj), connection.vendor, tuple(names))
+    compiled = _UPDATES.get(key)
+    if compiled is None:
+        meta = obj._meta
+        fields = [meta.get_field(name) for name in names]
+        quote = connection.ops.quote_name
+        sql = "UPDATE {} SET {} WHERE {} = %s".format(
+            quote(meta.db_table),
+            ", ".join(f"{quote(field.column)} = %s" for field in fields),
+            quote(meta.pk.column),
+        )
+        compiled = _UPDATES[key] = (sql, fields)
+    sql, fields = compiled
+    params = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, obj.pk])
+        if cursor.rowcount == 0:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
 def mark_saved(obj: Model) -> None:

@@ -91,3 +91,21 @@ def test_fetch_whole_rows_builds_what_the_orm_loads():
     [loaded] = fetch_whole_rows(Issue, f"SELECT {columns} FROM issues_issue WHERE id = %s", [issue.pk])
     assert _fields(loaded) == _fields(Issue.all_objects.get(pk=issue.pk))
     assert fetch_whole_rows(Issue, f"SELECT {columns} FROM issues_issue WHERE id = %s", ["none"]) == []
+
+
+def test_update_writes_only_the_named_fields_and_stamps_auto_now():
+    from django.db import DatabaseError
+
+    from loop_project.db import update
+
+    issue = IssueFactory(title="before", priority=1)
+    stamp = issue.updated_at
+    Issue.all_objects.filter(pk=issue.pk).update(priority=3)  # changed behind our back
+    issue.title, issue.priority, issue.hypothesis = "after", 2, {"confidence": 0.4}
+    update(issue, ["title", "hypothesis", "updated_at"])
+    stored = Issue.all_objects.get(pk=issue.pk)
+    assert (stored.title, stored.priority, stored.hypothesis) == ("after", 3, {"confidence": 0.4})
+    assert stored.updated_at == issue.updated_at > stamp
+    Issue.all_objects.filter(pk=issue.pk).delete()
+    with pytest.raises(DatabaseError):
+        update(issue, ["title"])
