@@ -5,11 +5,12 @@ Actors are strings so history outlives keys and users: ``agent:<key name>``, ``u
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from issues.models import Issue, IssueEvent
-from loop_project.db import insert
+from loop_project.db import Statement, insert_params, insert_sql, mark_saved, run_together
 
 SYSTEM = "system"
 
@@ -32,8 +33,16 @@ def _plain(value: Any) -> Any:
 
 
 def record_event(
-    issue: Issue, *, kind: str, actor: str, changes: dict[str, tuple[Any, Any]] | None = None, note: str = ""
+    issue: Issue,
+    *,
+    kind: str,
+    actor: str,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    note: str = "",
+    together_with: Sequence[Statement] = (),
 ) -> IssueEvent:
+    """Write the audit row. ``together_with``: other writes of the same change, sent with it in one
+    round trip on PostgreSQL (``loop_project.db.run_together``)."""
     event = IssueEvent(
         issue=issue,
         kind=kind,
@@ -42,5 +51,7 @@ def record_event(
         note=note,
     )
     # Written on every change of every issue: with the INSERT compiled once (loop_project/db.py).
-    insert(event)
+    sql, fields = insert_sql(IssueEvent)
+    [(event.pk,)] = run_together((sql, insert_params(event, fields)), *together_with)
+    mark_saved(event)
     return event

@@ -70,7 +70,12 @@ def refresh_blocked_by(blocker_id: str) -> None:
     """``refresh_blocked(blocked_issue_ids(blocker_id))`` in one statement: after the blocker was
     finished, reopened, deleted or restored."""
     with connection.cursor() as cursor:
-        cursor.execute(_REFRESH_BLOCKED_BY_SQL, [blocker_id, blocker_id])
+        cursor.execute(*refresh_blocked_by_statement(blocker_id))
+
+
+def refresh_blocked_by_statement(blocker_id: str) -> tuple[str, list[str]]:
+    """``refresh_blocked_by`` as a statement to send with another (``loop_project.db.run_together``)."""
+    return _REFRESH_BLOCKED_BY_SQL, [blocker_id, blocker_id]
 
 
 def blocked_issue_ids(blocker_id: str) -> set[str]:

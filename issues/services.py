@@ -246,10 +246,16 @@ def update_issue(
             )
             diff["labels"] = (sorted(before), sorted(after))
 
-    if "status" in diff and _blocking_changed(old_status, new_status):
-        blocking.refresh_blocked_by(issue.pk)
+    # A blocker finished or reopened: refresh what it blocks, in the audit row's round trip.
+    refresh = (
+        [blocking.refresh_blocked_by_statement(issue.pk)]
+        if "status" in diff and _blocking_changed(old_status, new_status)
+        else []
+    )
     if diff or note:
-        record_event(issue, kind=event_kind, actor=actor, changes=diff, note=note)
+        record_event(issue, kind=event_kind, actor=actor, changes=diff, note=note, together_with=refresh)
+    elif refresh:
+        blocking.refresh_blocked_by(issue.pk)
     return issue
 
 
