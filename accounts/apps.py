@@ -11,5 +11,5 @@ class AccountsConfig(AppConfig):
         from accounts.models import ApiKey
 
         # A revoked, edited or deleted key stops being accepted from this process's cache at once.
-        post_save.connect(known_keys.forget, sender=ApiKey, weak=False, dispatch_uid="known-keys-save")
-        post_delete.connect(known_keys.forget, sender=ApiKey, weak=False, dispatch_uid="known-keys-delete")
+        post_save.connect(known_keys.changed, sender=ApiKey, weak=False, dispatch_uid="known-keys-save")
+        post_delete.connect(known_keys.changed, sender=ApiKey, weak=False, dispatch_uid="known-keys-delete")

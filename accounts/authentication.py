@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -55,7 +55,7 @@ class KnownKeys:
     """Keys that authenticated recently in this process, for ``LOOP_API_KEY_CACHE_SECONDS``, so an
     agent's steady stream of requests is not one key lookup each. Keyed by the presented key's
     hash; only successes are kept, so a new key works at once. A revocation or scope change made
-    in this process applies at once (``forget``, from a model signal); made on another server, it
+    in this process applies at once (``changed``, from a model signal); made on another server, it
     applies within that time. Nothing read inside a transaction is kept."""
 
     MAX_ENTRIES = 4096  # a bound, not a tuning knob: past it the cache starts over
@@ -63,6 +63,7 @@ class KnownKeys:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, ApiKey]] = {}  # hash -> (read at, key)
+        self.generation = 0  # bumped by every change, so a lookup that raced one is not kept
 
     def get(self, presented_hash: str) -> ApiKey | None:
         entry = self._entries.get(presented_hash)
@@ -70,16 +71,26 @@ class KnownKeys:
             return None
         return entry[1]
 
-    def keep(self, presented_hash: str, api_key: ApiKey) -> None:
+    def keep(self, presented_hash: str, api_key: ApiKey, *, generation: int) -> None:
+        """Keep a key read while ``generation`` was current, unless a change came since."""
         if settings.LOOP_API_KEY_CACHE_SECONDS <= 0 or connection.in_atomic_block:
             return
         with self._lock:
+            if generation != self.generation:
+                return
             if len(self._entries) >= self.MAX_ENTRIES:
                 self._entries.clear()
             self._entries[presented_hash] = (time.monotonic(), api_key)
 
-    def forget(self, **kwargs: Any) -> None:  # also a signal receiver
+    def changed(self, **kwargs: Any) -> None:  # a signal receiver
+        """A key was written: forget every kept key now, and again when the write commits (a
+        request in between may have read the old row)."""
+        self.clear()
+        transaction.on_commit(self.clear)
+
+    def clear(self) -> None:
         with self._lock:
+            self.generation += 1
             self._entries.clear()
 
 
@@ -94,6 +105,7 @@ def authenticate_key(plaintext: str) -> Agent | None:
         return Agent(name=ENV_KEY_AGENT_NAME, scopes=frozenset(ApiKey.ALL_SCOPES))
     api_key = known_keys.get(presented)
     if api_key is None:
+        generation = known_keys.generation
         parsed = parse_key(plaintext)
         if parsed is None:
             return None
@@ -102,7 +114,7 @@ def authenticate_key(plaintext: str) -> Agent | None:
             return None
         if not api_key.is_active:
             return None
-        known_keys.keep(presented, api_key)
+        known_keys.keep(presented, api_key, generation=generation)
     touch_api_key(api_key=api_key)
     return Agent(name=api_key.name, scopes=frozenset(api_key.scopes), api_key_id=api_key.id)
 

@@ -28,10 +28,10 @@ def _fresh_process_caches():
     from templates_app.selection import catalog
 
     catalog.clear()
-    known_keys.forget()
+    known_keys.clear()
     yield
     catalog.clear()
-    known_keys.forget()
+    known_keys.clear()
 
 
 @pytest.fixture(autouse=True)

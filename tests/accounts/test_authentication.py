@@ -136,3 +136,14 @@ def test_nothing_is_cached_inside_a_transaction(django_assert_num_queries):
     authenticate_key(issued.plaintext)
     with django_assert_num_queries(1):
         authenticate_key(issued.plaintext)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lookup_that_raced_a_change_is_not_kept():
+    from accounts.authentication import known_keys
+
+    issued = create_api_key(name="bot")
+    generation = known_keys.generation  # a request starts its lookup ...
+    revoke_api_key(api_key=ApiKey.objects.get())  # ... a revocation lands meanwhile ...
+    known_keys.keep("some-hash", issued.api_key, generation=generation)  # ... it must not stick
+    assert known_keys.get("some-hash") is None
