@@ -401,7 +401,9 @@ class Bench:
                     state = fresh_queue()
                 result = None if not self.wants("dispatch") else self.timed([loop], lambda: loadgen.dispatch_run(
                     name=f"dispatch 16 agents {label}", targets=target, keys=keys, agents=AGENTS,
-                    max_claims=size if drain else plan.sixteen_bounded,
+                    # One more than there are issues: the run ends when the agents find the
+                    # queue empty (drained), not on the count.
+                    max_claims=size + 1 if drain else plan.sixteen_bounded,
                     max_seconds=plan.sixteen_seconds, state=state, report=say))
                 if result is not None:
                     self.record(result, scenario="dispatch", size=size, clients=AGENTS,
