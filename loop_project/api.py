@@ -7,11 +7,13 @@ Errors always look like ``{"error": "message", "details": {"fieldErrors": {"fiel
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import BasePagination
@@ -162,6 +164,23 @@ class LoopPagination(BasePagination):
 class PageParams(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
     offset = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
+
+
+def wire_text(value: Any) -> str | None:
+    """What DRF's CharField renders: ``str(value)``, None kept."""
+    return None if value is None else str(value)
+
+
+def wire_datetime(value: datetime | None) -> str | None:
+    """What DRF's DateTimeField renders: ISO 8601 in the current time zone, UTC as ``Z``. For the
+    hot answers built as plain dicts (issues, claims, ingests), which tests compare with the
+    serializers that document them."""
+    if value is None:
+        return None
+    zone = timezone.get_current_timezone()
+    value = value.astimezone(zone) if timezone.is_aware(value) else timezone.make_aware(value, zone)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def data_response(payload: Any, status_code: int = status.HTTP_200_OK) -> Response:

@@ -68,6 +68,13 @@ class IngestResult:
     duplicate: bool  # this delivery was stored before; ``signal`` is the stored one
     regression_of: Issue | None = None  # the closed issue this new one reopens the problem of
 
+    @property
+    def outcome(self) -> str:
+        """``duplicate``, ``grouped`` or ``created``: the answer's ``status``."""
+        if self.duplicate:
+            return "duplicate"
+        return "grouped" if self.grouped else "created"
+
 
 def initial_status() -> str:
     status = settings.LOOP_SIGNAL_INITIAL_STATUS

@@ -8,7 +8,8 @@ from rest_framework import serializers
 
 from dispatch.selectors import QueuePage
 from dispatch.services import Claim
-from issues.api.serializers import IssueOut, issue_representation, wire_datetime
+from issues.api.serializers import IssueOut, issue_representation
+from loop_project.api import wire_datetime
 from issues.models import Issue
 from loop_project.api import PageParams
 

@@ -7,59 +7,38 @@ these functions give exactly what they render.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import status
 from rest_framework.response import Response
 
-from issues.api.serializers import IssueOut
+from issues.api.serializers import issue_representation
+from loop_project.api import wire_datetime, wire_text
 from signals_app.models import Signal
 from signals_app.services import IngestResult
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def wire_datetime(value: datetime | None) -> str | None:
-    """What DRF's DateTimeField renders: ISO 8601 in the current time zone, UTC as ``Z``."""
-    if value is None:
-        return None
-    zone = timezone.get_current_timezone()
-    value = value.astimezone(zone) if timezone.is_aware(value) else timezone.make_aware(value, zone)
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def signal_representation(signal: Signal) -> dict[str, Any]:
     """``SignalOut(signal).data``, built directly."""
     return {
-        "id": _text(signal.pk),
-        "source": _text(signal.source),
-        "sourceId": _text(signal.source_id),
-        "type": _text(signal.type),
-        "severity": _text(signal.severity),
+        "id": wire_text(signal.pk),
+        "source": wire_text(signal.source),
+        "sourceId": wire_text(signal.source_id),
+        "type": wire_text(signal.type),
+        "severity": wire_text(signal.severity),
         "payload": signal.payload,
-        "issueId": _text(signal.issue_id),
+        "issueId": wire_text(signal.issue_id),
         "createdAt": wire_datetime(signal.created_at),
     }
 
 
 def ingest_body(result: IngestResult) -> dict[str, Any]:
-    if result.duplicate:
-        outcome = "duplicate"
-    elif result.grouped:
-        outcome = "grouped"
-    else:
-        outcome = "created"
     body: dict[str, Any] = {
         "data": {
             "signal": signal_representation(result.signal),
-            "issue": IssueOut(result.issue).data,
+            "issue": issue_representation(result.issue),
         },
-        "status": outcome,
+        "status": result.outcome,
     }
     if result.regression_of is not None:
         body["regressionOf"] = result.regression_of.pk

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from rest_framework import serializers
 
-from issues.api.serializers import IssueOut, issue_representation, wire_datetime
+from issues.api.serializers import IssueOut, issue_representation
+from loop_project.api import wire_datetime
 from issues.models import Issue
 from tests.factories import IssueFactory, ProjectFactory
 

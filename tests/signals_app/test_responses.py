@@ -26,13 +26,7 @@ def ingest(**overrides):
 
 
 def serializer_body(result: IngestResult) -> dict:
-    if result.duplicate:
-        outcome = "duplicate"
-    elif result.grouped:
-        outcome = "grouped"
-    else:
-        outcome = "created"
-    instance = {"data": {"signal": result.signal, "issue": result.issue}, "status": outcome}
+    instance = {"data": {"signal": result.signal, "issue": result.issue}, "status": result.outcome}
     if result.regression_of is not None:
         instance["regressionOf"] = result.regression_of.pk
     return SignalIngestOut(instance).data
