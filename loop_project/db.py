@@ -109,12 +109,7 @@ class PreparedQuery(Generic[M]):
         db = connection.alias
         found: list[M] = []
         for fetched in rows:
-            row = list(fetched)
-            for pos, convs, expr in statement.converters:
-                value = row[pos]
-                for convert in convs:
-                    value = convert(value, expr, connection)
-                row[pos] = value
+            row = _converted(fetched, statement.converters)
             obj = statement.model.from_db(db, statement.init_list, row[statement.start:statement.end])
             for populator in statement.related_populators:
                 populator.populate(row, obj)
@@ -147,16 +142,18 @@ def fetch_whole_rows(model: type[M], sql: str, params: Any) -> list[M]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    loaded = []
-    for fetched in rows:
-        row = list(fetched)
-        for pos, convs, expr in converters:
-            value = row[pos]
-            for convert in convs:
-                value = convert(value, expr, connection)
-            row[pos] = value
-        loaded.append(model.from_db(connection.alias, None, row))
-    return loaded
+    return [model.from_db(connection.alias, None, _converted(row, converters)) for row in rows]
+
+
+def _converted(fetched: Sequence[Any], converters: list[tuple[int, list[Any], Any]]) -> list[Any]:
+    """A fetched row with Django's field converters applied (JSON, datetimes on SQLite, ...)."""
+    row = list(fetched)
+    for pos, convs, expr in converters:
+        value = row[pos]
+        for convert in convs:
+            value = convert(value, expr, connection)
+        row[pos] = value
+    return row
 
 
 _INSERTS: dict[tuple[Any, ...], tuple[str, list[Field[Any, Any]]]] = {}
