@@ -191,12 +191,11 @@ def insert_sql(
         if auto is not None and (inline or not connection.features.can_return_columns_from_insert):
             raise ValueError("insert_sql() needs INSERT ... RETURNING for an auto-increment key")
         written = {name: sql for name, sql in inline}
-        if auto is not None:
-            written[auto.name] = "DEFAULT"  # hence RETURNING the key below
-        fields = [field for field in meta.local_concrete_fields if not field.generated]
-        if auto is not None:
-            fields = [field for field in fields if field is not auto]
-            written.pop(auto.name)
+        # An auto-increment key is left out, so the database assigns it; RETURNING gives it back.
+        fields = [
+            field for field in meta.local_concrete_fields
+            if not field.generated and field is not auto
+        ]
         quote = connection.ops.quote_name
         sql = "INSERT INTO {} ({}) VALUES ({})".format(
             quote(meta.db_table),
@@ -260,8 +259,8 @@ def mark_saved(obj: Model) -> None:
 
 
 def insert(obj: Model) -> None:
-    """``obj.save(force_insert=True)`` for a new row with its primary key already set, without
-    building the query each time. No model signals are sent: use it only for models nothing
+    """``obj.save(force_insert=True)`` for a new row (its primary key set, or an auto-increment
+    key the database assigns and this sets on ``obj``), without building the query each time. No model signals are sent: use it only for models nothing
     listens to (tests/signals_app/test_services.py and tests/loop_project/test_db.py check)."""
     sql, fields = insert_sql(type(obj))
     with connection.cursor() as cursor:
