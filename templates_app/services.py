@@ -13,7 +13,7 @@ from numbers import Real
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, FloatField, Max, Q, Value, When
+from django.db.models import Case, Count, F, FloatField, Max, Q, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -26,6 +26,9 @@ from templates_app.selection import CONDITION_KEYS, catalog
 
 # --- review scoring and the improvement rule (the spec's numbers, in one place) ----------------
 EWMA_ALPHA = 0.3
+# avgDurationMs is the mean over at most this many of a version's latest finished issues (a review must
+# stay cheap however often a version has been used).
+OUTCOME_SAMPLE = 1000
 IMPROVEMENT_MIN_REVIEWS = 3
 IMPROVEMENT_SCORE_BELOW = 3.5
 IMPROVEMENT_REVIEW_CEILING = 15
@@ -332,6 +335,7 @@ def record_review(
         ),
         review_count=F("review_count") + 1,
     )
+    _refresh_outcomes(version_id)
     version = PromptVersion.objects.only("id", "version", "review_score", "review_count").get(
         pk=version_id
     )
@@ -344,6 +348,42 @@ def record_review(
         review_score=version.review_score,
         review_count=version.review_count,
         improvement_issue=created,
+    )
+
+
+def version_outcomes(version_id: str) -> tuple[float | None, float | None]:
+    """(completion rate, mean duration in ms) of the work done with this version's prompt, as the
+    reviews tell it: of the issues whose agent reviewed the prompt and that have finished, the
+    share done (not canceled), and their mean time from claim to done. None while there is none.
+    Agents review after finishing an issue, so the outcome is known when the review arrives."""
+    reviewed = PromptReview.objects.filter(
+        version_id=version_id, issue__status__in=Issue.FINISHED_STATUSES
+    )
+    counts = reviewed.aggregate(
+        finished=Count("issue", distinct=True),
+        done=Count("issue", distinct=True, filter=Q(issue__status=Issue.Status.DONE)),
+    )
+    if not counts["finished"]:
+        return None, None
+    durations = [
+        (completed - claimed).total_seconds() * 1000
+        for claimed, completed in Issue.all_objects.filter(
+            pk__in=reviewed.filter(issue__status=Issue.Status.DONE).values("issue_id"),
+            claimed_at__isnull=False,
+            completed_at__isnull=False,
+        )
+        .values_list("claimed_at", "completed_at")
+        .order_by("-completed_at")[:OUTCOME_SAMPLE]
+    ]
+    mean = sum(durations) / len(durations) if durations else None
+    return counts["done"] / counts["finished"], mean
+
+
+def _refresh_outcomes(version_id: str) -> None:
+    """Store ``version_outcomes`` on the version (completionRate, avgDurationMs), on each review."""
+    completion_rate, avg_duration_ms = version_outcomes(version_id)
+    PromptVersion.objects.filter(pk=version_id).update(
+        completion_rate=completion_rate, avg_duration_ms=avg_duration_ms
     )
 
 

@@ -226,3 +226,41 @@ def test_parallel_usage_counts_lose_no_increment():
     assert errors == []
     version.refresh_from_db()
     assert version.usage_count == 50
+
+
+def _finished(status: str, *, minutes: float) -> Issue:
+    """An issue claimed at noon and finished ``minutes`` later with ``status``."""
+    from datetime import datetime, timedelta, timezone
+
+    claimed = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+    issue = IssueFactory()
+    Issue.objects.filter(pk=issue.pk).update(
+        status=status, claimed_at=claimed, completed_at=claimed + timedelta(minutes=minutes)
+    )
+    return issue
+
+
+@pytest.mark.django_db
+def test_completion_rate_and_duration_come_from_the_reviewed_issues_outcomes():
+    _, version, open_issue = _setup()
+    _review(version, open_issue)  # not finished yet: no outcome to count
+    version.refresh_from_db()
+    assert (version.completion_rate, version.avg_duration_ms) == (None, None)
+    done_fast, done_slow = _finished("done", minutes=1), _finished("done", minutes=3)
+    canceled = _finished("canceled", minutes=9)
+    for issue in (done_fast, done_slow, canceled, done_fast):  # a second review of one issue
+        _review(version, issue)
+    version.refresh_from_db()
+    assert version.completion_rate == pytest.approx(2 / 3)
+    assert version.avg_duration_ms == pytest.approx(2 * 60 * 1000)  # done issues only, each once
+
+
+@pytest.mark.django_db
+def test_a_low_completion_rate_raises_needs_attention_on_the_dashboard(api_client):
+    template, version, _ = _setup(slug="failing")
+    for status in ("canceled", "canceled", "done"):
+        _review(version, _finished(status, minutes=5), scores=(5, 5, 5))
+    body = api_client.get("/api/dashboard/prompts").json()
+    [row] = [row for row in body["data"] if row["template"]["id"] == template.pk]
+    assert row["activeVersion"]["completionRate"] == pytest.approx(1 / 3)
+    assert row["needsAttention"] is True  # the scores alone (5.0) would not raise it
