@@ -287,6 +287,26 @@ def test_dispatch_queue_parses_entries():
     assert page.data[0].score == 148 and page.data[0].breakdown.goal_bonus == 20
 
 
+def test_iterating_the_queue_goes_past_an_estimated_total():
+    """Past 10,000 eligible issues the server estimates ``total`` (``totalExact: false``); the
+    walk must end on a short page, not on the estimate."""
+    def entry(n):
+        return {"issue": issue(id=f"i{n}", number=n), "score": 1,
+                "breakdown": {"priorityWeight": 1, "goalBonus": 0, "ageBonus": 0, "typeBonus": 0}}
+
+    def handler(request):
+        offset = int(request.url.params["offset"])
+        data = [entry(n) for n in range(offset, min(offset + 2, 5))]
+        return reply(200, {"data": data, "total": 3, "totalExact": False})
+
+    api = FakeApi().on("GET", "/api/dispatch/queue", handler)
+    assert [e.issue.id for e in api.client().dispatch.iter_queue(page_size=2)] == [
+        "i0", "i1", "i2", "i3", "i4"]
+    page = api.client().dispatch.queue(limit=2)
+    assert page.total_exact is False and page.has_more
+    assert page.to_wire()["totalExact"] is False
+
+
 def test_dispatch_release_sends_token_and_reason():
     api = FakeApi().on(
         "POST", "/api/dispatch/iss_1/release", reply(200, {"data": issue(status="todo")})

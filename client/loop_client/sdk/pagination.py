@@ -22,9 +22,14 @@ class Page(Generic[T]):
     total: int
     limit: int
     offset: int
+    # False when ``total`` is the server's estimate (the dispatch queue past 10,000 issues): the
+    # listing may hold more than ``total`` says, so only a short page ends it.
+    total_exact: bool = True
 
     @property
     def has_more(self) -> bool:
+        if not self.total_exact:
+            return len(self.data) >= self.limit
         return self.offset + len(self.data) < self.total
 
     def __iter__(self) -> Iterator[T]:
@@ -35,7 +40,10 @@ class Page(Generic[T]):
 
     def to_wire(self) -> dict[str, Any]:
         """The page as the API sent it."""
-        return {"data": [item.to_wire() for item in self.data], "total": self.total}
+        wire: dict[str, Any] = {"data": [item.to_wire() for item in self.data], "total": self.total}
+        if not self.total_exact:
+            wire["totalExact"] = False
+        return wire
 
 
 def parse_page(body: Any, model: type[T], *, limit: int, offset: int) -> Page[T]:
@@ -50,6 +58,7 @@ def parse_page(body: Any, model: type[T], *, limit: int, offset: int) -> Page[T]
         total=int(total) if isinstance(total, int) else offset + len(items),
         limit=limit,
         offset=offset,
+        total_exact=body.get("totalExact") is not False,
     )
 
 
@@ -63,8 +72,8 @@ def iterate(
 ) -> Iterator[T]:
     """Yield every item of a listing, fetching ``page_size`` at a time from offset ``start``.
 
-    Stops when the server's ``total`` is reached, a page comes back empty (rows deleted while
-    walking), or ``max_items`` have been yielded. ``on_page`` sees each page (for progress bars).
+    Stops when the server's ``total`` is reached (a short page, when ``total`` is an estimate), a
+    page comes back empty (rows deleted while walking), or ``max_items`` have been yielded. ``on_page`` sees each page (for progress bars).
     """
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     offset = start
@@ -79,5 +88,5 @@ def iterate(
             yield item
             yielded += 1
         offset += len(page.data)
-        if not page.data or offset >= page.total:
+        if not page.data or not page.has_more:
             return
