@@ -187,6 +187,7 @@ class QueueOverview:
     claimed: list[Issue]
     blocked: list[BlockedIssue]
     blocked_total: int
+    total_exact: bool = True  # false past 10,000 eligible issues: ``total`` is an estimate
 
 
 QUEUE_PAGE = 50
@@ -215,6 +216,7 @@ def queue_overview(
     return QueueOverview(
         entries=page.entries,
         total=page.total,
+        total_exact=page.total_exact,
         claimed=claimed,
         blocked=_with_open_blockers(blocked),
         blocked_total=blocked_total,

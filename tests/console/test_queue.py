@@ -87,3 +87,13 @@ def test_releasing_from_the_queue_returns_to_the_queue(admin_client, loop):
     assert response["Location"] == URL
     loop.stale.refresh_from_db()
     assert loop.stale.status == "todo"
+
+
+def test_an_estimated_total_is_marked_as_such(admin_client, db, monkeypatch):
+    from dispatch.selectors import QueuePage
+
+    monkeypatch.setattr(
+        "loop_project.console.selectors.dispatch_queue",
+        lambda **kwargs: QueuePage(entries=[], total=812345, total_exact=False),
+    )
+    assert "<b>~812345</b> ready to dispatch" in admin_client.get(URL).content.decode()
