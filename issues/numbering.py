@@ -11,12 +11,15 @@ from django.db import connection
 from issues.models import Issue
 
 SEQUENCE_NAME = "issue_number_seq"
+# PostgreSQL: the expression that draws the next number, for an INSERT that takes the number from
+# the sequence itself instead of a round trip to next_issue_number() first (ingest does).
+NEXT_NUMBER_SQL = f"nextval('{SEQUENCE_NAME}')"
 
 
 def next_issue_number() -> int:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s)", [SEQUENCE_NAME])
+            cursor.execute(f"SELECT {NEXT_NUMBER_SQL}")
             return int(cursor.fetchone()[0])
     latest = Issue.all_objects.order_by("-number").values_list("number", flat=True).first()
     return (latest or 0) + 1

@@ -36,7 +36,7 @@ from django.utils import timezone
 from issues import services as issue_services
 from issues.audit import record_event
 from issues.models import Comment, Goal, Issue, IssueEvent, IssueRelation, Project
-from issues.numbering import SEQUENCE_NAME, next_issue_number
+from issues.numbering import NEXT_NUMBER_SQL, next_issue_number
 from issues.ranking import dispatch_rank
 from loop_project.errors import RuleViolation, ServiceUnavailable
 from signals_app.models import Signal
@@ -352,7 +352,7 @@ def _open_issue(
     return issue
 
 
-_NUMBER_FROM_SEQUENCE = (("number", f"nextval('{SEQUENCE_NAME}')"),)
+_NUMBER_FROM_SEQUENCE = (("number", NEXT_NUMBER_SQL),)
 
 
 def _insert_statement(obj: Issue | Signal) -> tuple[str, list[Any]]:
