@@ -10,27 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
 from issues.models import Issue, IssueRelation
-
-_UNFINISHED = ~Q(status__in=Issue.FINISHED_STATUSES) & Q(deleted_at__isnull=True)
-
-
-def open_blockers_exist() -> ExpressionWrapper:
-    """A boolean expression, per outer Issue row, that is true when an open blocker exists."""
-    via_blocked_by = IssueRelation.objects.filter(
-        issue=OuterRef("pk"),
-        type=IssueRelation.Type.BLOCKED_BY,
-        related_issue__in=Issue.all_objects.filter(_UNFINISHED),
-    )
-    via_blocks = IssueRelation.objects.filter(
-        related_issue=OuterRef("pk"),
-        type=IssueRelation.Type.BLOCKS,
-        issue__in=Issue.all_objects.filter(_UNFINISHED),
-    )
-    return ExpressionWrapper(Q(Exists(via_blocked_by)) | Q(Exists(via_blocks)), output_field=BooleanField())
-
 
 _ISSUE, _RELATION = Issue._meta.db_table, IssueRelation._meta.db_table
 _FINISHED = ", ".join(f"'{status.value}'" for status in Issue.FINISHED_STATUSES)
@@ -41,9 +22,9 @@ SELECT issue_id FROM {_RELATION} WHERE related_issue_id = %s AND type = 'blocked
 UNION
 SELECT related_issue_id FROM {_RELATION} WHERE issue_id = %s AND type = 'blocks'
 """
-# ``open_blockers_exist`` written out, for the issues ``{targets}`` selects: it runs whenever a
-# blocker finishes, i.e. on most completions of a claimed issue, where compiling the expression
-# cost more than running it. Rows whose value does not change are not rewritten.
+# The definition above, for the issues ``{targets}`` selects. Written out: it runs whenever a
+# blocker finishes, i.e. on most completions of a claimed issue, where building the equivalent ORM
+# expression cost more than running it. Rows whose value does not change are not rewritten.
 _REFRESH_SQL = f"""
 UPDATE {_ISSUE} SET is_blocked = NOT is_blocked
 WHERE id IN ({{targets}}) AND is_blocked <> (
@@ -67,8 +48,8 @@ def refresh_blocked(issue_ids: Iterable[str]) -> None:
 
 
 def refresh_blocked_by(blocker_id: str) -> None:
-    """``refresh_blocked(blocked_issue_ids(blocker_id))`` in one statement: after the blocker was
-    finished, reopened, deleted or restored."""
+    """Refresh the issues ``blocker_id`` blocks (either spelling), in one statement: after the
+    blocker was finished, reopened, deleted or restored."""
     with connection.cursor() as cursor:
         cursor.execute(*refresh_blocked_by_statement(blocker_id))
 
@@ -76,13 +57,6 @@ def refresh_blocked_by(blocker_id: str) -> None:
 def refresh_blocked_by_statement(blocker_id: str) -> tuple[str, list[str]]:
     """``refresh_blocked_by`` as a statement to send with another (``loop_project.db.run_together``)."""
     return _REFRESH_BLOCKED_BY_SQL, [blocker_id, blocker_id]
-
-
-def blocked_issue_ids(blocker_id: str) -> set[str]:
-    """Issues that ``blocker_id`` blocks, through either relation spelling."""
-    with connection.cursor() as cursor:
-        cursor.execute(_BLOCKED_BY_BLOCKER_SQL, [blocker_id, blocker_id])
-        return {row[0] for row in cursor.fetchall()}
 
 
 def blocker_ids(issue_id: str) -> set[str]:

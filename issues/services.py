@@ -252,10 +252,8 @@ def update_issue(
         if "status" in diff and _blocking_changed(old_status, new_status)
         else []
     )
-    if diff or note:
+    if diff or note:  # a status change (hence any refresh) always leaves a diff
         record_event(issue, kind=event_kind, actor=actor, changes=diff, note=note, together_with=refresh)
-    elif refresh:
-        blocking.refresh_blocked_by(issue.pk)
     return issue
 
 

@@ -7,16 +7,15 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import F
 from django.utils import timezone
 
 from dispatch.selectors import dispatch_queue
-from issues.blocking import open_blockers_exist
 from issues.models import Goal, Issue, IssueEvent, IssueRelation, Project
 from issues.ranking import dispatch_rank
 from issues.services import project_has_active_goal
 from signals_app.models import Signal
 from templates_app.models import PromptReview, PromptVersion
+from tests.issues.test_blocking import assert_blocked_state_matches_definition
 
 
 @pytest.fixture
@@ -62,8 +61,7 @@ def test_the_winding_back_keeps_ranks_and_blocked_flags_true(seeded):
         expected = dispatch_rank(created_at=issue.created_at, priority=issue.priority, issue_type=issue.type,
                                  has_active_goal=project_has_active_goal(issue.project_id))
         assert issue.dispatch_rank == pytest.approx(expected, abs=1e-6)
-    mismatched = Issue.objects.annotate(truth=open_blockers_exist()).exclude(is_blocked=F("truth"))
-    assert not mismatched.exists()
+    assert_blocked_state_matches_definition()
     assert dispatch_queue(limit=5).entries
     done = Issue.objects.filter(status="done")
     assert done.filter(completed_at__lt=timezone.now() - timedelta(days=7)).exists()
