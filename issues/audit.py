@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from issues.models import Issue, IssueEvent
-from loop_project.db import Statement, insert_params, insert_sql, mark_saved, run_together
+from loop_project.db import Statement, insert_statement, mark_saved, run_together
 
 SYSTEM = "system"
 
@@ -51,7 +51,6 @@ def record_event(
         note=note,
     )
     # Written on every change of every issue: with the INSERT compiled once (loop_project/db.py).
-    sql, fields = insert_sql(IssueEvent)
-    [(event.pk,)] = run_together((sql, insert_params(event, fields)), *together_with)
+    [(event.pk,)] = run_together(insert_statement(event), *together_with)
     mark_saved(event)
     return event

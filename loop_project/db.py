@@ -258,19 +258,25 @@ def mark_saved(obj: Model) -> None:
     obj._state.db = connection.alias
 
 
+Statement = tuple[str, list[Any]]
+
+
+def insert_statement(obj: Model) -> Statement:
+    """The INSERT of ``insert(obj)`` as a statement, to send with others (``run_together``)."""
+    sql, fields = insert_sql(type(obj))
+    return sql, insert_params(obj, fields)
+
+
 def insert(obj: Model) -> None:
     """``obj.save(force_insert=True)`` for a new row (its primary key set, or an auto-increment
-    key the database assigns and this sets on ``obj``), without building the query each time. No model signals are sent: use it only for models nothing
-    listens to (tests/signals_app/test_services.py and tests/loop_project/test_db.py check)."""
-    sql, fields = insert_sql(type(obj))
+    key the database assigns and this sets on ``obj``), without building the query each time.
+    No model signals are sent: use it only for models nothing listens to
+    (tests/signals_app/test_services.py and tests/loop_project/test_db.py check)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, insert_params(obj, fields))
+        cursor.execute(*insert_statement(obj))
         if obj._meta.auto_field is not None:
             obj.pk = cursor.fetchone()[0]
     mark_saved(obj)
-
-
-Statement = tuple[str, list[Any]]
 
 
 def run_together(main: Statement, *more: Statement) -> list[tuple[Any, ...]]:

@@ -38,9 +38,16 @@ from issues.audit import record_event
 from issues.models import Comment, Goal, Issue, IssueEvent, IssueRelation, Project
 from issues.numbering import NEXT_NUMBER_SQL, next_issue_number
 from issues.ranking import dispatch_rank
+from loop_project.db import (
+    PreparedQuery,
+    insert_params,
+    insert_sql,
+    insert_statement,
+    mark_saved,
+    run_together,
+)
 from loop_project.errors import RuleViolation, ServiceUnavailable
 from signals_app.models import Signal
-from loop_project.db import PreparedQuery, insert_params, insert_sql, mark_saved, run_together
 
 logger = logging.getLogger(__name__)
 
@@ -339,11 +346,11 @@ def _open_issue(
         # next_issue_number() would draw it, saving the round trip for it.
         sql, fields = insert_sql(Issue, inline=_NUMBER_FROM_SEQUENCE)
         [(issue.number,)] = run_together(
-            (sql, insert_params(issue, fields)), _insert_statement(signal)
+            (sql, insert_params(issue, fields)), insert_statement(signal)
         )
     else:
         issue.number = next_issue_number()
-        run_together(_insert_statement(issue), _insert_statement(signal))
+        run_together(insert_statement(issue), insert_statement(signal))
     mark_saved(issue)
     mark_saved(signal)
     record_event(
@@ -355,34 +362,13 @@ def _open_issue(
 _NUMBER_FROM_SEQUENCE = (("number", NEXT_NUMBER_SQL),)
 
 
-def _insert_statement(obj: Issue | Signal) -> tuple[str, list[Any]]:
-    sql, fields = insert_sql(type(obj))
-    return sql, insert_params(obj, fields)
-
-
-_COUNT_OCCURRENCE: dict[str, str] = {}
-
-
-def _count_occurrence_sql() -> str:
-    """``Issue.all_objects.filter(pk=...).update(occurrence_count=F("occurrence_count") + 1,
-    last_seen_at=..., updated_at=...)``, written once per database vendor."""
-    sql = _COUNT_OCCURRENCE.get(connection.vendor)
-    if sql is None:
-        quote = connection.ops.quote_name
-        meta = Issue._meta
-        count, last_seen, updated, pk = (
-            quote(meta.get_field(name).column)
-            for name in ("occurrence_count", "last_seen_at", "updated_at", "id")
-        )
-        sql = _COUNT_OCCURRENCE[connection.vendor] = (
-            f"UPDATE {quote(meta.db_table)} SET {count} = ({count} + 1), {last_seen} = %s, "
-            f"{updated} = %s WHERE {pk} = %s"
-        )
-    return sql
-
-
-def _prep_time(value: Any) -> Any:
-    return Issue._meta.get_field("updated_at").get_db_prep_save(value, connection)
+# One more occurrence on a locked issue, as
+# ``Issue.all_objects.filter(pk=...).update(occurrence_count=F("occurrence_count") + 1, ...)``
+# would write it, without building that query on every repeat of a signal.
+_COUNT_OCCURRENCE_SQL = (
+    f"UPDATE {Issue._meta.db_table} SET occurrence_count = occurrence_count + 1, "
+    "last_seen_at = %s, updated_at = %s WHERE id = %s"
+)
 
 
 def _add_occurrence(issue: Issue, *, signal: Signal, severity: str, actor: str) -> Issue:
@@ -391,10 +377,11 @@ def _add_occurrence(issue: Issue, *, signal: Signal, severity: str, actor: str) 
     now = timezone.now()
     before = issue.occurrence_count
     signal.issue = issue
+    stamp = connection.ops.adapt_datetimefield_value(now)
     # One more occurrence, and the signal stored (one statement on PostgreSQL).
     run_together(
-        (_count_occurrence_sql(), [_prep_time(now), _prep_time(now), issue.pk]),
-        _insert_statement(signal),
+        (_COUNT_OCCURRENCE_SQL, [stamp, stamp, issue.pk]),
+        insert_statement(signal),
     )
     mark_saved(signal)
     # The row is locked (select_for_update), so the count we computed is the stored one.
