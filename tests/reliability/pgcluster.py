@@ -7,6 +7,7 @@ server runs as the ``postgres`` system user, because PostgreSQL refuses to run a
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pwd
@@ -246,16 +247,12 @@ class Server:
         if self.process is not None:
             if self.process.poll() is None:
                 self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):  # killed below either way
                     self.process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    pass
             # The server runs in its own session: whatever of it is left (a worker orphaned by a
             # master that had to be killed) goes with its process group, and nothing else does.
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             self.process.wait(timeout=5)
         if getattr(self, "_log", None):
             self._log.close()

@@ -8,21 +8,18 @@ from issues.models import Issue
 from signals_app.api.responses import ingest_body, signal_representation
 from signals_app.api.serializers import SignalIngestOut, SignalOut
 from signals_app.models import Signal
-from signals_app.services import IngestResult, ingest_signal
+from signals_app.services import IngestResult
+from tests.signals_app.test_services import ingest as ingest_defaults
 
 pytestmark = pytest.mark.django_db
 
 
+# A payload with every JSON kind in it, so the answers are compared on more than a string.
+RICH_PAYLOAD = {"message": "main is red", "n": [1, 2.5, None, True], "deep": {"a": "é"}}
+
+
 def ingest(**overrides):
-    fields = {
-        "source": "ci",
-        "type": "build_failed",
-        "severity": "high",
-        "payload": {"message": "main is red", "n": [1, 2.5, None, True], "deep": {"a": "é"}},
-        "actor": "agent:test",
-    }
-    fields.update(overrides)
-    return ingest_signal(**fields)
+    return ingest_defaults(**{"payload": RICH_PAYLOAD, **overrides})
 
 
 def serializer_body(result: IngestResult) -> dict:

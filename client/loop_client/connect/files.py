@@ -8,6 +8,7 @@ and the files created are removed, so a run either changes everything it planned
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import stat
@@ -151,22 +152,19 @@ def _roll_back(
     staged: list[tuple[FileChange, Path, str]],
     made_dirs: list[Path],
 ) -> None:
+    # Best effort throughout: the error that caused the roll-back is the one to report.
     for change, target in reversed(done):
-        try:
+        with contextlib.suppress(OSError):
             if change.old is None:
                 target.unlink(missing_ok=True)
             else:
                 temp = _stage(FileChange(target, None, change.old, secret=change.secret), target)
                 os.replace(temp, target)
-        except OSError:
-            pass  # best effort: the original error is the one to report
     for _, _, temp in staged:
         Path(temp).unlink(missing_ok=True)
     for directory in reversed(made_dirs):
-        try:
+        with contextlib.suppress(OSError):  # a directory someone else wrote into stays
             directory.rmdir()
-        except OSError:
-            pass
 
 
 def render_diff(changes: Sequence[FileChange], root: Path) -> str:
