@@ -432,6 +432,7 @@ _PLAIN_UPDATE_TEXT = {
 }
 _PLAIN_UPDATE_ORDER = [key for key in IssueUpdateIn._declared_fields
                        if key == "status" or key in _PLAIN_UPDATE_TEXT]
+_PLAIN_UPDATE_KEYS = frozenset(_PLAIN_UPDATE_ORDER)
 _STATUS_VALUES = frozenset(Issue.Status.values)
 
 
@@ -464,9 +465,6 @@ def plain_issue_update_in(data: Any) -> dict[str, Any] | None:
             return None
         validated[name] = value
     return validated
-
-
-_PLAIN_UPDATE_KEYS = frozenset(_PLAIN_UPDATE_ORDER)
 
 
 class RelationIn(serializers.Serializer):
